@@ -1,0 +1,15 @@
+"""Operations: one module per family, each registering its operations on import."""
+
+import importlib
+
+from .registry import REGISTRY, Operation, Param, all_operations, get_operation, operation
+
+MODULES = ["level"]
+
+
+def load_all() -> None:
+    for name in MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+
+
+__all__ = ["REGISTRY", "Operation", "Param", "all_operations", "get_operation", "operation", "load_all"]

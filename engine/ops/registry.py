@@ -1,0 +1,134 @@
+"""The one registry of operations.
+
+It serves the planner (names and parameters), `sao ops` (the listing), the
+manual data pipeline (the same DSP that users get) and the docs. An operation is
+a pure function `fn(samples, sample_rate, **params) -> samples` on float32
+arrays shaped (channels, frames), plus typed, validated parameters.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import UsageError
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter. Its name carries its unit: `_db`, `_hz`, `_s`, `semitones`, `ratio`, `percent`."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] | None = None
+    optional: bool = False  # None is a valid value (e.g. "to the end")
+
+    def validate(self, op: str, value: Any) -> Any:
+        if value is None:
+            if self.optional:
+                return None
+            raise UsageError(f"{op}: parameter '{self.name}' needs a value")
+        try:
+            if self.type is bool and isinstance(value, str):
+                value = value.lower() in ("1", "true", "yes", "on")
+            value = self.type(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{op}: parameter '{self.name}' must be a {self.type.__name__} (got {value!r})") from None
+        if self.choices is not None and value not in self.choices:
+            raise UsageError(f"{op}: '{self.name}' must be one of {', '.join(self.choices)} (got {value!r})")
+        if isinstance(value, float) and not np.isfinite(value):
+            raise UsageError(f"{op}: '{self.name}' must be finite")
+        if self.min is not None and value < self.min or self.max is not None and value > self.max:
+            raise UsageError(f"{op}: '{self.name}' must be between {self.min:g} and {self.max:g} (got {value:g})")
+        return value
+
+    def to_dict(self) -> dict:
+        d = {"name": self.name, "type": self.type.__name__, "default": self.default, "help": self.help}
+        if self.min is not None:
+            d["min"], d["max"] = self.min, self.max
+        if self.choices:
+            d["choices"] = list(self.choices)
+        return d
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    fn: Callable[..., np.ndarray]
+    params: tuple[Param, ...]
+    category: str
+    changes_length: bool = False
+    changes_rate: bool = False  # only `resample`: the output rate is params["hz"]
+    aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.fn) or ""
+
+    @property
+    def summary(self) -> str:
+        return self.doc.splitlines()[0] if self.doc else ""
+
+    def validate(self, params: dict) -> dict:
+        """Fill defaults, coerce types and check ranges; unknown names are a usage error."""
+        known = {p.name: p for p in self.params}
+        unknown = set(params) - set(known)
+        if unknown:
+            raise UsageError(f"{self.name}: unknown parameter(s) {', '.join(sorted(unknown))}; it takes {', '.join(known) or 'none'}")
+        return {name: p.validate(self.name, params.get(name, p.default)) for name, p in known.items()}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, params: dict) -> np.ndarray:
+        out = self.fn(samples, sample_rate, **self.validate(params))
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def output_rate(self, sample_rate: int, params: dict) -> int:
+        return int(params["hz"]) if self.changes_rate else sample_rate
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "category": self.category,
+            "summary": self.summary,
+            "doc": self.doc,
+            "changes_length": self.changes_length,
+            "params": [p.to_dict() for p in self.params],
+        }
+
+
+REGISTRY: dict[str, Operation] = {}
+
+
+def operation(name: str, *, category: str, params: tuple[Param, ...] = (), changes_length: bool = False, changes_rate: bool = False):
+    """Decorator: register `fn` under `name`."""
+
+    def deco(fn):
+        if name in REGISTRY:
+            raise ValueError(f"operation {name!r} registered twice")
+        REGISTRY[name] = Operation(name, fn, tuple(params), category, changes_length, changes_rate)
+        return fn
+
+    return deco
+
+
+def get_operation(name: str) -> Operation:
+    from . import load_all
+
+    load_all()
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UsageError(f"unknown operation '{name}' (see `sao ops`)") from None
+
+
+def all_operations() -> list[Operation]:
+    from . import load_all
+
+    load_all()
+    return sorted(REGISTRY.values(), key=lambda o: (o.category, o.name))

@@ -1,0 +1,69 @@
+"""Run an edit plan on samples: DSP steps through the operation registry, neural
+steps through a NeuralEditor (SAO-Instruct), each step on the whole file or a region.
+
+Whether every step can run is checked before any work starts, so a plan that
+needs a missing model fails fast and writes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from .errors import NeedsModel, UsageError
+from .ops import get_operation
+from .plan import EditPlan, Step
+from .regions import apply_in_region
+
+
+class NeuralEditor(Protocol):
+    """What the neural engine offers the renderer (see engine.neural)."""
+
+    def edit(self, samples: np.ndarray, sample_rate: int, step: Step) -> np.ndarray: ...
+
+    def record(self, plan: EditPlan) -> dict:
+        """The sidecar's step entry: the plan plus seed, model and settings."""
+        ...
+
+
+def check_runnable(plan: EditPlan, engine: str = "auto", neural: NeuralEditor | None = None) -> None:
+    """Raise before any work if a step cannot run: unknown op, bad params, or no model."""
+    for i, step in enumerate(plan.steps, 1):
+        if step.engine == "neural":
+            if engine == "dsp":
+                raise NeedsModel(
+                    f"step {i} ('{step.text}') needs the neural model, and --engine dsp runs signal processing only",
+                    hint="Drop --engine dsp to let sao use SAO-Instruct for it.",
+                )
+            if neural is None:
+                raise NeedsModel(
+                    f"step {i} ('{step.text or step.params.get('instruction', '')}') needs the SAO-Instruct model, and none is available",
+                    hint="Get it with `sao models pull sao-instruct` (or pass --model DIR / set SAO_MODEL). "
+                    "DSP edits (`sao ops` lists them) need no model.",
+                )
+        else:
+            op = get_operation(step.op)
+            op.validate(step.params)
+            if step.region is not None and op.changes_rate:
+                raise UsageError(f"step {i}: '{op.name}' changes the sample rate, so it cannot be limited to a region")
+
+
+def render_step(samples: np.ndarray, sample_rate: int, step: Step, neural: NeuralEditor | None = None) -> tuple[np.ndarray, int]:
+    if step.engine == "neural":
+        assert neural is not None, "check_runnable() first"
+        return neural.edit(samples, sample_rate, step), sample_rate
+    op = get_operation(step.op)
+    if step.region is not None:
+        return apply_in_region(op, samples, sample_rate, step.params, step.region), sample_rate
+    return op.apply(samples, sample_rate, step.params), op.output_rate(sample_rate, op.validate(step.params))
+
+
+def render_plan(samples: np.ndarray, sample_rate: int, plan: EditPlan, engine: str = "auto", neural: NeuralEditor | None = None) -> tuple[np.ndarray, int]:
+    """Apply every step in order; returns (samples, sample_rate)."""
+    check_runnable(plan, engine, neural)
+    for step in plan.steps:
+        samples, sample_rate = render_step(samples, sample_rate, step, neural)
+        if samples.shape[1] == 0:
+            raise UsageError(f"the step '{step.text or step.op}' left no audio")
+    return samples, sample_rate

@@ -1,0 +1,1 @@
+"""The `sao` command line: thin Typer commands over the engine."""

@@ -1,0 +1,61 @@
+"""`sao edit INPUT INSTRUCTION`: one instruction, one output file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .. import console, options
+from ..errors import handle_errors
+
+
+@handle_errors
+def edit(
+    input: str = typer.Argument(..., help="Audio file to edit, or '-' to read it from stdin."),
+    instruction: str = typer.Argument(..., help='What to do, in plain English, e.g. "trim the first second, then add a small room reverb".'),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file, or '-' for WAV on stdout. Default: <stem>.edited.<ext> beside the input."),
+    engine: options.Engine = options.ENGINE,
+    force: bool = options.FORCE,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan and stop; nothing is read or written."),
+    as_json: bool = options.JSON,
+    sr: Optional[int] = options.SR,
+    channels: Optional[int] = options.CHANNELS,
+    bits: Optional[int] = options.BITS,
+    clip: options.Clip = options.CLIP,
+    no_sidecar: bool = options.NO_SIDECAR,
+    sidecar: Optional[Path] = options.SIDECAR,
+) -> None:
+    """Edit INPUT as INSTRUCTION says, and write the result."""
+    from engine.audio_io import default_output_path
+    from engine.errors import UsageError
+    from engine.pipeline import EditRequest, OutputSpec, run_edit
+
+    from ..editing import make_plans, report, sidecar_target
+    from ..views import show_plan
+
+    plans = make_plans([instruction], engine.value)
+    if dry_run:
+        show_plan(plans[0], as_json)
+        return
+    if output is None:
+        if input == "-":
+            raise UsageError("reading from stdin needs -o (a file, or '-' for stdout)")
+        output = str(default_output_path(input))
+    if as_json and output == "-":
+        raise UsageError("--json cannot be combined with -o - (both would use stdout)")
+    request = EditRequest(
+        input=input,
+        plans=plans,
+        output=OutputSpec(output, sr, channels, bits, clip.value),
+        engine=engine.value,
+        force=force,
+        sidecar=sidecar_target(output, no_sidecar, sidecar),
+    )
+    outcome = run_edit(request)
+    report(request, outcome, as_json)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("edit")(edit)
