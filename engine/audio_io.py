@@ -8,6 +8,7 @@ half-written file ever sits under a final name.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -15,6 +16,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Iterator
 
 import numpy as np
 import soundfile as sf
@@ -22,6 +24,7 @@ import soundfile as sf
 from .errors import BadAudio, OutputRefused, UsageError
 
 READABLE = {"WAV", "FLAC", "OGG", "AIFF", "MP3", "WAVEX", "RF64", "W64", "CAF"}
+READABLE_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3"}
 WRITABLE = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".aiff": "AIFF", ".aif": "AIFF"}
 _BITS_TO_SUBTYPE = {8: "PCM_U8", 16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 _SUBTYPE_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32, "DOUBLE": 64}
@@ -51,6 +54,36 @@ class Audio:
         return self.frames / self.sample_rate
 
 
+def _check_path(name: str) -> Path:
+    p = Path(name)
+    if not p.exists():
+        raise BadAudio(f"{name}: no such file")
+    if p.is_dir():
+        raise BadAudio(f"{name}: is a folder, not an audio file")
+    if p.stat().st_size == 0:
+        raise BadAudio(f"{name}: the file is empty")
+    return p
+
+
+def open_audio(source: str | os.PathLike | io.BytesIO, name: str | None = None) -> sf.SoundFile:
+    """Open for reading (whole or in blocks), with one-line BadAudio errors (exit 3)."""
+    name = name or str(source)
+    if not isinstance(source, io.BytesIO):
+        _check_path(name)
+    try:
+        f = sf.SoundFile(source)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+        reason = str(e).split(":")[-1].strip() or "unreadable"
+        raise BadAudio(f"{name}: not a readable audio file ({reason})") from None
+    if f.format not in READABLE:
+        f.close()
+        raise BadAudio(f"{name}: {f.format} files are not supported (use WAV, FLAC, OGG, AIFF or MP3)")
+    if f.frames == 0:
+        f.close()
+        raise BadAudio(f"{name}: the audio has no samples (zero length)")
+    return f
+
+
 def read_audio(path: str | os.PathLike) -> Audio:
     """Read a file (or '-' for stdin) and validate it; raises BadAudio with one clear line."""
     name = str(path)
@@ -62,30 +95,19 @@ def read_audio(path: str | os.PathLike) -> Audio:
         digest = hashlib.sha256(data).hexdigest()
         name = "stdin"
     else:
-        p = Path(name)
-        if not p.exists():
-            raise BadAudio(f"{name}: no such file")
-        if p.is_dir():
-            raise BadAudio(f"{name}: is a folder, not an audio file")
-        if p.stat().st_size == 0:
-            raise BadAudio(f"{name}: the file is empty")
         source = name
-        digest = file_sha256(p)
-    try:
-        with sf.SoundFile(source) as f:
-            fmt, subtype = f.format, f.subtype
+        digest = file_sha256(_check_path(name))
+    with open_audio(source, name) as f:
+        try:
             samples = f.read(dtype="float32", always_2d=True)
-            sr = f.samplerate
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
-        reason = str(e).split(":")[-1].strip() or "unreadable"
-        raise BadAudio(f"{name}: not a readable audio file ({reason})") from None
-    if fmt not in READABLE:
-        raise BadAudio(f"{name}: {fmt} files are not supported (use WAV, FLAC, OGG, AIFF or MP3)")
-    if samples.shape[0] == 0:
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise BadAudio(f"{name}: the audio data is corrupt ({e})") from None
+        audio = Audio(np.ascontiguousarray(samples.T), int(f.samplerate), f.format, f.subtype, digest)
+    if audio.frames == 0:
         raise BadAudio(f"{name}: the audio has no samples (zero length)")
-    if not np.isfinite(samples).all():
+    if not np.isfinite(audio.samples).all():
         raise BadAudio(f"{name}: the audio contains NaN or infinite samples")
-    return Audio(np.ascontiguousarray(samples.T), int(sr), fmt, subtype, digest)
+    return audio
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -200,14 +222,21 @@ def write_audio(out: str | os.PathLike, samples: np.ndarray, sample_rate: int, s
         sys.stdout.buffer.flush()
         return
     o = Path(out)
-    fmt = fmt or WRITABLE[o.suffix.lower()]
-    fd, tmp = tempfile.mkstemp(prefix=f".{o.name}.", suffix=".part", dir=o.parent)
+    with atomic_file(o) as fh:
+        sf.write(fh, data, sample_rate, subtype=subtype, format=fmt or WRITABLE[o.suffix.lower()])
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """Yield a temp file beside `path`; on success fsync and rename it to `path`, on failure remove it."""
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            sf.write(fh, data, sample_rate, subtype=subtype, format=fmt)
+        with os.fdopen(fd, mode) as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, o)
+        os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -215,13 +244,6 @@ def write_audio(out: str | os.PathLike, samples: np.ndarray, sample_rate: int, s
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write a small text file (a sidecar) with the same temp-then-rename guarantee."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path, "w") as fh:
+        fh.write(text)

@@ -14,7 +14,7 @@ from engine import __version__
 
 from . import console
 
-COMMANDS = ["edit", "plan", "info", "ops", "replay"]
+COMMANDS = ["edit", "plan", "info", "ops", "replay", "chain", "batch", "show", "play"]
 
 app = typer.Typer(
     name="sao",

@@ -11,7 +11,17 @@ def make_plans(instructions: list[str], engine: str):
     from engine.plan import neural_plan
     from engine.planner import make_plan
 
-    return [neural_plan(text) if engine == "neural" else make_plan(text) for text in instructions]
+    from engine.errors import SaoError
+
+    plans = []
+    for i, text in enumerate(instructions, 1):
+        try:
+            plans.append(neural_plan(text) if engine == "neural" else make_plan(text))
+        except SaoError as e:
+            if len(instructions) > 1:
+                e.message = f"step {i} ('{text}'): {e.message}"
+            raise
+    return plans
 
 
 def sidecar_target(output: str, no_sidecar: bool, sidecar: Path | None) -> str | None:

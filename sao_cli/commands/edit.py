@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .. import console, options
+from .. import options
 from ..errors import handle_errors
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .. import console, options
+from .. import options
 from ..errors import handle_errors
 
 

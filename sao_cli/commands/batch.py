@@ -1,0 +1,97 @@
+"""`sao batch DIR|GLOB INSTRUCTION -o OUT_DIR`: one instruction over many files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .. import console, options
+from ..errors import handle_errors
+
+
+@handle_errors
+def batch(
+    source: str = typer.Argument(..., help="A folder of audio files, or a glob such as 'takes/**/*.wav' (quote it)."),
+    instruction: str = typer.Argument(..., help="What to do to every file."),
+    out_dir: Path = typer.Option(..., "--output", "-o", help="Output folder; the input tree is mirrored inside it."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Include sub-folders of a folder source."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
+    skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip files whose output exists (resume an interrupted run)."),
+    ext: Optional[str] = typer.Option(None, "--ext", help="Write every output in this format: wav, flac, ogg or aiff."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Process only part i of N (i/N, from 0), for several machines."),
+    engine: options.Engine = options.ENGINE,
+    force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
+    as_json: bool = options.JSON,
+    sr: Optional[int] = options.SR,
+    channels: Optional[int] = options.CHANNELS,
+    bits: Optional[int] = options.BITS,
+    clip: options.Clip = options.CLIP,
+    no_sidecar: bool = options.NO_SIDECAR,
+) -> None:
+    """Edit every file of a folder or glob; one bad file is reported and the rest go on (exit 8 if any failed)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from engine.audio_io import WRITABLE
+    from engine.batch import BatchSpec, find_inputs, plan_items, remove_stale_temp_files, run_batch
+    from engine.errors import BatchFailed, UsageError
+    from engine.pipeline import OutputSpec
+    from engine.shard import parse_shard
+
+    from ..editing import make_plans
+
+    if ext is not None and f".{ext.lstrip('.').lower()}" not in WRITABLE:
+        raise UsageError(f"--ext {ext}: use wav, flac, ogg or aiff")
+    plans = make_plans([instruction], engine.value)
+    root, files = find_inputs(source, recursive)
+    if out_dir.resolve() == root.resolve():
+        raise UsageError("the output folder must differ from the input folder")
+    spec = BatchSpec(plans, out_dir, engine.value, force, skip_existing, ext, not no_sidecar, OutputSpec("", sr, channels, bits, clip.value))
+    items = plan_items(root, files, spec, parse_shard(shard))
+    if not items:
+        raise UsageError(f"no audio files to process in {source}" + (f" (shard {shard})" if shard else ""))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stale = remove_stale_temp_files(out_dir)
+    if stale:
+        console.info(f"removed {stale} temp file(s) left by an interrupted run")
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=console.err, disable=console.state["quiet"], transient=False)
+    with progress:
+        task = progress.add_task("editing", total=len(items))
+
+        def done(result):
+            progress.advance(task)
+            if result.status == "failed":
+                progress.console.print(f"[red]failed[/red] {result.item.input}: {result.message}", highlight=False)
+
+        results = run_batch(items, spec, jobs, done)
+    _summary(results, as_json)
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise BatchFailed(f"{len(failed)} of {len(results)} files failed")
+
+
+def _summary(results, as_json: bool) -> None:
+    from rich.table import Table
+
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
+    if as_json:
+        console.print_json({
+            "counts": counts,
+            "files": [{"input": r.item.input, "output": r.item.output, "status": r.status, "message": r.message,
+                       "exit_code": r.code, "seconds": round(r.seconds, 3)} for r in results],
+        })
+        return
+    table = Table(title="batch summary", title_justify="left")
+    for col in ("edited", "skipped", "failed", "seconds"):
+        table.add_column(col, justify="right")
+    table.add_row(str(counts["ok"]), str(counts["skipped"]), str(counts["failed"]), f"{sum(r.seconds for r in results):.1f}")
+    console.err.print(table)
+    for r in results:
+        if r.status == "failed":
+            console.err.print(f"  {r.item.input}: {r.message}", highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("batch")(batch)

@@ -1,0 +1,74 @@
+"""`sao chain INPUT INSTRUCTION... -o OUT`: several instructions, applied in order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .. import console, options
+from ..errors import handle_errors
+
+
+def read_steps_file(path: Path) -> list[str]:
+    """One instruction per line; `#` starts a comment; blank lines are skipped."""
+    from engine.errors import UsageError
+
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read the steps file ({e.strerror})") from None
+    return [s for s in (line.split("#", 1)[0].strip() for line in lines) if s]
+
+
+@handle_errors
+def chain(
+    input: str = typer.Argument(..., help="Audio file to edit, or '-' for stdin."),
+    instructions: Optional[List[str]] = typer.Argument(None, help="Instructions, applied in order."),
+    steps_file: Optional[Path] = typer.Option(None, "--file", "-f", help="A steps file: one instruction per line, '#' starts a comment."),
+    output: str = typer.Option(..., "--output", "-o", help="Output file, or '-' for WAV on stdout."),
+    keep_intermediates: bool = typer.Option(False, "--keep-intermediates", help="Also write OUT.step1.wav, OUT.step2.wav, ... after each step but the last."),
+    engine: options.Engine = options.ENGINE,
+    force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show every step's plan and stop."),
+    as_json: bool = options.JSON,
+    sr: Optional[int] = options.SR,
+    channels: Optional[int] = options.CHANNELS,
+    bits: Optional[int] = options.BITS,
+    clip: options.Clip = options.CLIP,
+    no_sidecar: bool = options.NO_SIDECAR,
+    sidecar: Optional[Path] = options.SIDECAR,
+) -> None:
+    """Apply several instructions in order; the sidecar records every step, so `sao replay` reproduces the chain."""
+    from engine.errors import UsageError
+    from engine.pipeline import EditRequest, OutputSpec, run_edit
+
+    from ..editing import make_plans, report, sidecar_target
+    from ..views import show_plan
+
+    texts = list(instructions or []) + (read_steps_file(steps_file) if steps_file else [])
+    if not texts:
+        raise UsageError("give at least one instruction, or a steps file with -f")
+    plans = make_plans(texts, engine.value)
+    if dry_run:
+        for plan in plans:
+            show_plan(plan, as_json)
+        return
+    if as_json and output == "-":
+        raise UsageError("--json cannot be combined with -o - (both would use stdout)")
+    request = EditRequest(
+        input=input,
+        plans=plans,
+        output=OutputSpec(output, sr, channels, bits, clip.value),
+        engine=engine.value,
+        force=force,
+        sidecar=sidecar_target(output, no_sidecar, sidecar),
+        keep_intermediates=keep_intermediates,
+    )
+    outcome = run_edit(request, on_step=lambda i, plan: console.info(f"step {i}/{len(plans)}: {plan.instruction}"))
+    report(request, outcome, as_json)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("chain")(chain)
