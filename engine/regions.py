@@ -17,11 +17,11 @@ FADE_S = 0.005
 
 
 def _ramp(n: int) -> np.ndarray:
-    """Equal-power fade-in curve of n samples."""
+    """Fade-in curve of n samples (sin², so fade-in plus fade-out sum to 1: an equal-gain crossfade)."""
     return np.sin(np.linspace(0.0, np.pi / 2, n, dtype=np.float64)).astype(np.float32) ** 2 if n else np.zeros(0, np.float32)
 
 
-def _match_channels(x: np.ndarray, channels: int) -> np.ndarray:
+def match_channels(x: np.ndarray, channels: int) -> np.ndarray:
     if x.shape[0] == channels:
         return x
     if x.shape[0] == 1:
@@ -34,7 +34,7 @@ def apply_in_region(op: Operation, samples: np.ndarray, sample_rate: int, params
     if end <= start:
         return samples
     before, part, after = samples[:, :start], samples[:, start:end], samples[:, end:]
-    edited = _match_channels(op.apply(part, sample_rate, params), samples.shape[0])
+    edited = match_channels(op.apply(part, sample_rate, params), samples.shape[0])
     fade = int(FADE_S * sample_rate)
     joined = crossfade_edges(part, edited, fade, head=start > 0, tail=end < samples.shape[1])
     return np.concatenate([before, joined, after], axis=1)

@@ -4,7 +4,7 @@ import importlib
 
 from .registry import REGISTRY, Operation, Param, all_operations, get_operation, operation
 
-MODULES = ["level"]
+MODULES = ["level", "time", "pitch", "filters", "space", "color", "dynamics", "repair", "stereo", "mix"]
 
 
 def load_all() -> None:
