@@ -106,7 +106,7 @@ def run_edit(request: EditRequest, neural: NeuralEditor | None = None, on_step: 
                 e.message = f"step {i} ('{plan.instruction}'): {e.message}"
             raise
     samples, sr = source.samples, source.sample_rate
-    records = []
+    records, intermediates = [], []
     for i, plan in enumerate(request.plans, 1):
         if on_step:
             on_step(i, plan)
@@ -118,9 +118,11 @@ def run_edit(request: EditRequest, neural: NeuralEditor | None = None, on_step: 
             raise
         records.append(neural.record(plan) if plan.needs_model else step_record(plan))
         if request.keep_intermediates and i < len(request.plans):
-            write_audio(intermediate_path(out, i), samples, sr, "FLOAT", "WAV")
+            intermediates.append((intermediate_path(out, i), samples, sr))
     samples, sr = conform(samples, sr, request.output)
     sha, warnings = write_output(source, samples, sr, request.output)
+    for path, step_samples, step_sr in intermediates:  # only once every step has succeeded
+        write_audio(path, step_samples, step_sr, "FLOAT", "WAV")
     outcome = EditOutcome(source, samples, sr, sha, warnings)
     if request.sidecar:
         spec = request.output
