@@ -20,6 +20,7 @@ demo: setup
 	sao info examples/kitchen_scene.wav examples/kitchen_scene.telephone.wav
 
 test: setup
+	bash tests/fetch_sat_wheel.sh  # stable-audio-tools 0.0.19, unpacked not installed: the converter parity reference
 	$(PY) -m pytest -q -ra
 
 test-fast: setup
