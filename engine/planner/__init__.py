@@ -1,0 +1,222 @@
+"""The instruction planner: free-form English in, an EditPlan out.
+
+    from engine.planner import make_plan
+    make_plan("trim the first second, then add a small room reverb")
+
+How it works (docs/planner.md has the full account and the default amounts):
+1. Clip paths ("add drums.wav at 3 s") are set aside with their case, and
+   constraints ("but keep the pitch", "without clipping") become flags.
+2. The text is cut into clauses (split.py); an elided clause borrows the
+   previous verb and region ("fade in 1 s and out 2 s").
+3. Each clause: numbers to digits, the region phrase out (regions.py), then the
+   vocabulary rules in order (vocabulary.py); model-only tasks and sound
+   sources (neural.py) turn the clause into one neural step carrying its words.
+4. A clause nobody understands is tried together with its neighbours, then
+   sent to the model if it reads as an edit request, else refused with
+   NotUnderstood (exit code 5).
+
+Plain Python and regular expressions only: importing it costs no numpy or torch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from ..errors import NotUnderstood
+from ..plan import EditPlan, Region, Step
+from .clause import Clause
+from .lexicon import is_known
+from .neural import sources, task, unknown
+from .regions import Where
+from .split import Piece, split_clauses
+from .text import VERBS, find_constraints, lower, normalise
+from .vocabulary import as_request, match
+
+__all__ = ["make_plan"]
+
+EXAMPLES = '"make it louder", "trim the first 2 seconds", "add a small room reverb", "pitch it up 3 semitones"'
+_EXT = r"\.(?:wav|flac|mp3|ogg|oga|opus|aiff?|m4a|aac|caf|w64)"
+_PATH = re.compile(rf"(?P<q>[\"'])(?P<quoted>[^\"']+{_EXT})(?P=q)|(?<![\w/.~-])(?:[\w~.\\/-]*[\\/])?[\w.~-]+{_EXT}\b", re.IGNORECASE)
+_PARTICLES = ("up", "down", "out", "off", "in")
+_REFERS_BACK = re.compile(r"^(?:fix|correct|sort\s+out|repair|solve|deal\s+with)\s+(?:it|that|this|them)$")
+
+
+@dataclass
+class Parsed:
+    piece: Piece
+    steps: list[Step] = field(default_factory=list)
+    verb: str = ""  # the clause's leading verb phrase, lent to an elided next clause
+    remark: bool = False  # no verb of its own: "it's too quiet", "too dark"
+    where: Where | None = None
+    words: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.steps)
+
+
+def make_plan(instruction: str) -> EditPlan:
+    """Plan an instruction; raises NotUnderstood (exit 5) when no part of it can be read."""
+    if not instruction or not instruction.strip():
+        raise NotUnderstood(_refusal("an empty instruction"), hint=_HINT)
+    paths: list[str] = []
+
+    def hide(m: re.Match) -> str:  # same length, so offsets into `instruction` stay valid
+        paths.append(m.group("quoted") or m.group(0))
+        return ("§" + chr(ord("a") + len(paths) - 1)).ljust(len(m.group(0)))
+
+    hidden = _PATH.sub(hide, instruction.replace("§", " "))  # "§" marks the paths set aside
+    flags, low = find_constraints(lower(hidden))
+    planner = _Planner(instruction, low, frozenset(flags), tuple(paths))
+    return EditPlan(instruction=instruction, steps=planner.run())
+
+
+_HINT = "`sao plan \"...\"` shows how an instruction is read; docs/planner.md lists the phrasings"
+
+
+def _refusal(what: str) -> str:
+    return f"could not understand {what}; run `sao ops` to see what sao can do, or try e.g. {EXAMPLES}"
+
+
+class _Planner:
+    def __init__(self, original: str, low: str, flags: frozenset[str], paths: tuple[str, ...]):
+        self.original, self.low, self.flags, self.paths = original, low, flags, paths
+
+    def run(self) -> list[Step]:
+        steps = self.flatten(self.read())
+        if not steps:
+            raise NotUnderstood(_refusal(f'"{self.original.strip()}"'), hint=_HINT)
+        return steps
+
+    def read(self) -> list[Parsed]:
+        """Every clause read; an unread one is joined to a neighbour, sent to the model, or refused."""
+        done: list[Parsed] = []
+        pending: Parsed | None = None  # an unread clause waiting for the next one
+        for piece in split_clauses(self.low):
+            if done and done[-1].steps and not _neural_only(done[-1]) and _REFERS_BACK.match(normalise(self.low[piece.start:piece.end])):
+                continue  # "it sounds muffled, fix that": the remark already asked for the fix
+            p = self.parse(piece, done[-1] if done and piece.soft else None)
+            if p is None:
+                continue
+            if pending is not None:
+                joined = self.parse(Piece(pending.piece.start, piece.end, pending.piece.soft))
+                if joined is not None and joined.ok and _harmless(pending):
+                    done.append(joined)  # "Music piece. Instruction: repeat."
+                    pending = None
+                    continue
+                done.append(self.fallback(pending))
+                pending = None
+            if p.ok:
+                done.append(p)
+                continue
+            if done:  # perhaps the split was wrong: "swap left | and right"
+                joined = self.parse(Piece(done[-1].piece.start, piece.end, done[-1].piece.soft))
+                if joined is not None and joined.ok and _key(joined) != _key(done[-1]):
+                    done[-1] = joined
+                    continue
+            pending = p
+        if pending is not None and not (done and _harmless(pending)):  # "the volume is low" beside a real edit is context
+            done.append(self.fallback(pending))
+        return done
+
+    def flatten(self, done: list[Parsed]) -> list[Step]:
+        """The steps in order. Soft-joined clauses don't repeat a step ("warm and full-bodied"),
+        and soft-joined neural clauses become one model step ("remove the birds and the dog")."""
+        steps: list[Step] = []
+        previous: Parsed | None = None
+        for p in done:
+            if p.piece.soft and previous is not None and _neural_only(p) and _neural_only(previous):
+                previous.piece = Piece(previous.piece.start, p.piece.end, previous.piece.soft)
+                steps[-1] = _neural(self.text(previous.piece))
+                continue
+            joined = p.piece.soft and previous is not None
+            if joined and previous.remark and _ops(previous) == _ops(p):
+                del steps[len(steps) - len(previous.steps):]  # "this is too quiet, boost it by 5 dB": the request says how much
+                steps.extend(p.steps)
+            else:
+                steps.extend(s for s in p.steps if not (joined and any(_same(s, t) for t in previous.steps)))
+            previous = p
+        return steps
+
+    def text(self, piece: Piece) -> str:
+        return self.original[piece.start:piece.end].strip(" ,;.!?\t\n")
+
+    def parse(self, piece: Piece, before: Parsed | None = None) -> Parsed | None:
+        """The steps of one clause; None when it holds no words at all."""
+        norm = normalise(self.low[piece.start:piece.end])
+        if not norm:
+            return None
+        norm = as_request(norm)
+        first = norm.split()[0]
+        own_verb = first in VERBS
+        if before is not None and not own_verb and before.verb:
+            verb = before.verb
+            if first in _PARTICLES:
+                verb = verb.split()[0]
+            norm = f"{verb} {norm}"
+        c = Clause(norm, self.flags, self.paths)
+        if c.where is None and before is not None and not own_verb:
+            c.where = before.where  # "the first second darker and [the first second] less harsh"
+        text = self.text(piece)
+        result = Parsed(piece, verb=_leading_verb(norm), where=c.where, words=c.text.split(), remark=not own_verb)
+        if task(c.text):
+            result.steps = [_neural(text)]
+            return result
+        steps = match(c)
+        if any(s.engine == "neural" for s in steps) or sources(c):
+            result.steps = [_neural(text)]
+            return result
+        if steps and c.where is not None and c.where.unsupported:
+            raise NotUnderstood(
+                f'"{c.where.unsupported}" needs the file\'s length, which a plan does not know; give times instead, '
+                'e.g. "from 2 s to 4 s" or "the last 3 seconds"', hint=_HINT)
+        regions = [Region(*times) for times in c.regions()] if not c.region_used else []
+        for s in steps:
+            s.text = text
+        if regions:  # one copy of each step per region ("mute the first and last second")
+            steps = [replace(s, region=r, params=dict(s.params)) for r in regions for s in steps]
+        result.steps = steps
+        return result
+
+    def fallback(self, p: Parsed) -> Parsed:
+        """An unread clause: the model's if it asks for an edit, else a refusal."""
+        text = self.text(p.piece)
+        request = any(w in VERBS or w in ("sound", "sounds", "like") for w in p.words) or (
+            len(p.words) > 1 and p.words[1] in ("it", "this", "them", "everything"))  # "autotune it": an unknown verb
+        if request and any(unknown(w) for w in p.words):
+            p.steps = [_neural(text)]
+            return p
+        raise NotUnderstood(_refusal(f'"{text}"'), hint=_HINT)
+
+
+def _neural(text: str) -> Step:
+    return Step("instruct", {"instruction": text}, region=None, engine="neural", text=text)
+
+
+def _leading_verb(norm: str) -> str:
+    words = norm.split()
+    if not words or words[0] not in VERBS:
+        return ""
+    return " ".join(words[:2]) if len(words) > 1 and words[1] in _PARTICLES else words[0]
+
+
+def _harmless(p: Parsed) -> bool:
+    """All words known: context ("music piece", "the volume is low"), not an unknown request."""
+    return all(is_known(w) or not w[0].isalpha() for w in p.words)
+
+
+def _ops(p: Parsed) -> list[str]:
+    return [s.op for s in p.steps]
+
+
+def _neural_only(p: Parsed) -> bool:
+    return len(p.steps) == 1 and p.steps[0].engine == "neural"
+
+
+def _same(a: Step, b: Step) -> bool:
+    return (a.op, a.params, a.region, a.engine) == (b.op, b.params, b.region, b.engine)
+
+
+def _key(p: Parsed) -> list:
+    return [(s.op, s.params, s.region) for s in p.steps]

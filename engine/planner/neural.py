@@ -1,0 +1,165 @@
+"""Which clauses need the model.
+
+Two kinds of evidence:
+- Task words that no DSP operation can honour: dereverberation, declipping,
+  super-resolution, inpainting, generation, remixing into a style or mood,
+  restoring dynamics, voice conversion (`task`).
+- A sound source where DSP only sees the whole file (`sources`): a source verb
+  whose object is a thing the rules did not explain ("remove the *birds*",
+  "add *a bell*", "replace ..."), a level or speed change aimed at one sound
+  ("make *the dog* louder", "slow down *bell*"), or "make it sound like *a
+  sunny forest*". A source is any word that is not a function word, a
+  whole-file word, an amount or a direction (`unknown`), so no list of sounds
+  is needed.
+
+Pitfall: the object check stops at words a rule consumed, so "remove the
+background hiss" is DSP (its head, "hiss", is a denoise target) while "add
+distant wind" is neural (its head, "wind", is unknown).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from .clause import Clause
+from .intensity import ADJECTIVE_MODIFIER, DIRECTION, LARGE_WORDS, SMALL_WORDS
+from .lexicon import is_known
+from .text import CONTENT, DETERMINERS, PREPOSITIONS, STOPWORDS, WHOLE
+
+_TASKS = [
+    ("dereverberation", r"\bde-?reverb\w*|\bdereverberat\w*|\b(?:remove|reduce|cut|kill|get\s+rid\s+of|take\s+out|eliminate|strip|less|lose|fix|lower)\s+(?:the\s+|all\s+(?:the\s+)?|any\s+|some\s+(?:of\s+the\s+)?)?(?:reverb\w*|echo\w*|room\s+(?:sound|tone|reflections?|acoustics|echo)|reflections?|reverberation|\w+\s+effect)\b|\b(?:dry|drier|dryer)\b|\b(?:too|so)\s+(?:much\s+)?(?:reverb\w*|echo\w*|roomy|wet)\b"),
+    ("declipping", r"\bde-?clip\w*|\b(?:remove|fix|repair|restore|undo|reduce|get\s+rid\s+of|clean\s+up)\s+(?:the\s+|all\s+(?:the\s+)?|any\s+)?(?:clipping|clipped\s+\w+|distortion|crackl\w*|clicks?|pops?|dropouts?|glitch\w*|artifacts?|artefacts?)\b|\bde-?click\w*|\bde-?crackl\w*"),
+    ("super-resolution", r"\bsuper[\s-]?resolution\b|\bbandwidth\s+extension\b|\bupscal\w*|\bupsampl\w*(?!\s+(?:it\s+)?to\s+\d)|\b(?:enhance|improve|increase|boost|restore|upgrade|raise|better)\w*\s+(?:the\s+)?(?:overall\s+)?(?:audio\s+|sound\s+)?(?:quality|fidelity|resolution)\b|\b(?:restore|recover|bring\s+back|reconstruct)\w*\s+(?:the\s+)?(?:missing\s+|lost\s+)?(?:high\s+frequencies|highs|treble|bandwidth|top\s+end)\b|\b(?:hi-?fi|high\s+quality|higher\s+quality|hd)\b"),
+    ("inpainting", r"\bin-?paint\w*|\bfill\s+(?:in\s+)?(?:the\s+)?(?:gaps?|holes?|missing|dropouts?)\b|\b(?:restore|recover|reconstruct|repair)\w*\s+(?:the\s+)?(?:missing|lost|damaged|corrupted|dropped|deleted)\b|\bre-?generat\w*|\bre-?synthesi[sz]\w*"),
+    ("generation", r"\bgenerat\w*|\bcompos(?:e|ing)\b|\btext[\s-]to[\s-]speech\b|\btts\b|\bsynthesi[sz]e\s+(?:a|an|some)\b"),
+    ("style", r"\bremix\w*|\bre-?arrang\w*|\bre-?orchestrat\w*|\bgenre\b|\bin\s+the\s+style\s+of\b|\bstyle\s+(?:transfer|of)\b|\bcover\s+version\b|\b(?:jazz|blues|rock|metal|pop|techno|edm|hip[\s-]?hop|classical|country|reggae|orchestral|acoustic|punk|folk|disco|funk|trap|ambient\s+music)\s+(?:version|style|genre|cover|arrangement|song|track)\b|\bmood\b|\b(?:happier|sadder|more\s+(?:relax\w*|happy|sad|upbeat|energetic|calm|melanchol\w*|cheerful|joyful|romantic|scary|tense|peaceful))\b"),
+    ("dynamics restoration", r"\bde-?compress\w*|\brestore\s+(?:the\s+)?dynamics\b|\b(?:over-?compress\w*|over-?limit\w*)|\bmore\s+dynamic\b|\bexpand\s+the\s+dynamic\w*|\bupward\s+expan\w*|\bless\s+(?:compressed|squashed|limited)\b"),
+    ("voice conversion", r"\bvoice\s+conversion\b|\bchange\s+(?:the\s+|his\s+|her\s+|their\s+)?(?:voice|speaker|singer|gender)\b|\b(?:different|another)\s+(?:voice|speaker|singer)\b|\bsound\s+like\s+(?:a\s+)?(?:woman|man|girl|boy|female|male|lady|guy)\b|\bgender\b"),
+    ("separation", r"\bkaraoke\b|\ba\s?cappella\b|\bacapella\b|\binstrumental\s+(?:version|only)\b|\bvocals?\s+only\b|\bstems?\b|\bde-?mix\w*|\bunmix\w*"),
+    ("restoration", r"^(?:fix|repair|restore)\s+(?:it|that|this|the\s+(?:audio|recording|sound|file|track|clip))$"),
+]
+_TASK_RES = [(name, re.compile(p)) for name, p in _TASKS]
+
+_SOURCE_VERBS = re.compile(
+    r"\b(?:add|adding|insert|include|incorporate|introduce|mix(?:\s+in)?|layer|overlay|put\s+in|bring\s+in|create|"
+    r"remove|removing|delete|drop|erase|eliminate|get\s+rid\s+of|take\s+out|cut\s+out|filter\s+out|strip\s+out|kill|mute|silence|"
+    r"suppress|exclude|leave\s+out|lose|ditch|replace|swap|switch|substitute|exchange|isolate|extract|separate|single\s+out|"
+    r"keep\s+only|keep\s+just|leave\s+only|only|just|solo|without|change|turn|transform|convert)\b"
+)
+_TARGET_VERBS = ("change", "turn", "transform", "convert", "switch")  # the thing named after "to"/"into" is the target
+_ALWAYS = ("replace", "substitute", "swap", "exchange")
+_OWNED = {"#volume", "#level", "#levels", "#gain", "#loudness", "#noise", "#noises", "#hum", "#hiss", "#sound"}  # "the helicopter's volume"
+_LEVEL_LIKE = {"gain", "mute", "time_stretch", "speed", "normalize", "loudness"}
+_LIKE = re.compile(
+    r"(?:\b(?:sound|sounds|sounding|seem|seems|feel|feels|be|is|are|make\s+(?:it|this|them|everything)|^)\s+(?:more\s+|a\s+bit\s+|just\s+|a\s+little\s+|kind\s+of\s+|exactly\s+)?(?:like|as\s+if|as\s+though)|^like)\b"
+)
+_TOKEN = re.compile(r"@|§[a-z]|[a-z][a-z'\-]*|[-+]?\d+(?:\.\d+)?")
+
+
+def task(text: str) -> str | None:
+    """The model-only task a clause names ("dereverb", "super-resolution"), or None."""
+    return next((name for name, pattern in _TASK_RES if pattern.search(text)), None)
+
+
+def unknown(word: str, content_is_source: bool = False) -> bool:
+    """A word that may name a sound: not a function word, a whole-file word, an amount or a direction.
+
+    Stricter than lexicon.is_known on purpose: "background" appears in a rule
+    ("in the background") yet "the background" is a sound of its own. With
+    `content_is_source`, "voice" or "music" count too: added or removed, they
+    are one sound among others.
+    """
+    if content_is_source and word in CONTENT:
+        return True
+    if not word[0].isalpha() or word in STOPWORDS or word in WHOLE or word in DETERMINERS or word in PREPOSITIONS:
+        return False
+    return not any(p.fullmatch(word) for p in (SMALL_WORDS, LARGE_WORDS, DIRECTION, ADJECTIVE_MODIFIER))
+
+
+def _object_is_source(tokens: list[str], i: int, head_rule: bool = True) -> bool:
+    """Do the tokens from i on name an unknown thing (before a function word, a consumed word or the end)?
+
+    With `head_rule`, a phrase ending in a consumed word is that word's modifier
+    ("the background [hiss]"), not a source.
+    """
+    while i < len(tokens) and (tokens[i] in DETERMINERS or tokens[i].startswith("#") or tokens[i] in ("of", "more", "some", "any")):
+        i += 1
+    chunk: list[str] = []
+    while i < len(tokens):
+        t = tokens[i]
+        if t in ("sound", "sounds", "noise", "noises") and i + 1 < len(tokens) and tokens[i + 1] == "of":
+            return _object_is_source(tokens, i + 2, head_rule)  # "the sound of a barking dog"
+        if t.startswith("#") and head_rule and t[1:] not in PREPOSITIONS and t[1:] not in STOPWORDS:
+            return False  # the head was explained by a rule: "the background [hiss]"
+        if t.startswith(("#", "§")) or t == "@" or t in PREPOSITIONS or t in STOPWORDS:
+            break
+        chunk.append(t)
+        i += 1
+    return any(unknown(t, content_is_source=head_rule) for t in chunk)
+
+
+def _verb_source(tokens: list[str]) -> bool:
+    """A source verb left over whose object is an unknown thing ("remove the birds")."""
+    for i, t in enumerate(tokens):
+        if not _SOURCE_VERBS.fullmatch(t):
+            continue
+        if t in _ALWAYS:
+            return True
+        if t in _TARGET_VERBS:
+            rest = tokens[i + 1:]
+            to = next((j for j, x in enumerate(rest) if x in ("to", "into", "with", "for")), None)
+            if to is not None and _object_is_source(rest, to + 1):
+                return True
+            continue
+        if t in ("only", "just") and i > 0 and tokens[i - 1] not in ("keep", "leave"):
+            continue  # "just a little louder": only a leading "only"/"just" names a source to keep
+        if _object_is_source(tokens, i + 1):
+            return True
+    return False
+
+
+def _level_source(tokens: list[str]) -> bool:
+    """A level or speed change aimed at a named sound: "make the dog louder", "volume of child speech", "slow down bell"."""
+    for i, t in enumerate(tokens):
+        if t in DETERMINERS or t == "of":
+            if _object_is_source(tokens, i + 1, head_rule=False):
+                return True
+        elif t in ("#up", "#down") and i + 1 < len(tokens) and unknown(tokens[i + 1]):
+            return True  # "slow down [bell]", "turn up [guitar]"
+        elif i == 0 and unknown(t) and len(tokens) > 1 and tokens[1] in ("should", "must", "needs", "need", "is", "are", "has", "have"):
+            return True  # "birds should be louder"
+    return False
+
+
+def _tokens(c: Clause) -> list[str]:
+    """Words of the clause, '#word' for each consumed one; multi-word verbs ("get rid of") as one token."""
+    out: list[str] = []
+    for m in re.finditer(r"#+|[^\s#]+", c.work):
+        if m.group(0).startswith("#"):
+            out.append("#" + c.text[m.start():m.end()])
+        else:
+            out.extend(_TOKEN.findall(m.group(0)))
+    text = " ".join(out)
+    for phrase in _PHRASES:
+        text = text.replace(phrase, phrase.replace(" ", "_"))
+    return [t.replace("_", " ") for t in text.split()]
+
+
+_PHRASES = ("get rid of", "take out", "cut out", "filter out", "strip out", "leave out", "single out", "keep only", "keep just",
+            "leave only", "mix in", "put in", "bring in")
+
+
+def sources(c: Clause) -> str | None:
+    """Why this clause needs the model because of a sound source, or None."""
+    tokens = _tokens(c)
+    if any(t.endswith("'s") and unknown(t[:-2]) and nxt in _OWNED for t, nxt in itertools.pairwise(tokens)):
+        return "changes one sound inside the mix"  # "the turkey's [noise]", "the helicopter's [volume]"
+    if _verb_source(tokens):
+        return "adds, removes or replaces a sound"
+    if any(op in _LEVEL_LIKE for op in c.ops) and _level_source(tokens):
+        return "changes one sound inside the mix"
+    like = _LIKE.search(c.work)
+    if like and any(unknown(t) and not is_known(t) for t in _TOKEN.findall(c.work[like.end():])):  # "a *cheap* radio" is a rule's word
+        return "asks for a sound only the model can make"
+    return None
