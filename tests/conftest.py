@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: the 2 cores are shared by test processes
 from pathlib import Path
 
 import numpy as np

@@ -1,8 +1,8 @@
 """`sao gen-data`: make (input, instruction, output) triplets for `sao train`.
 
-`manual` runs the paper's deterministic edits on real clips; `merge` joins shard
-folders; `split` makes a train/validation split. The model pipelines (p2p,
-inversion) join this sub-app with the same options and `run_pipeline`.
+`manual` runs the paper's deterministic edits on real clips; `p2p` and
+`inversion` are the model pipelines (the base Stable Audio model, CLAP and
+optuna); `merge` joins shard folders; `split` makes a train/validation split.
 """
 
 from __future__ import annotations
@@ -151,13 +151,142 @@ def manual(
     chosen = tuple(t.strip().upper() for t in tasks.split(",") if t.strip()) if tasks else tuple(TASKS)
     cfg = ManualConfig(clips, captions, n, out, seed, parse_shard(shard), chosen, clip_s, min_clip_s, sr, channels, noise_std,
                        max_attempts, llm_config(llm_url, llm_model, llm_key_env, llm_timeout, llm_retries))
-    job = ManualJob(cfg)
+    _run_job(ManualJob(cfg), cfg.skipped_rows, captions, out, as_json)
+
+
+# Options the model pipelines share.
+MODEL = typer.Option("stable-audio-open", "--model", help="The base text-to-audio model: a stable-audio folder, a stable-audio-tools checkpoint or a name.")
+CLAP = typer.Option(None, "--clap", help="LAION-CLAP for the objective and filter: a folder or hub id in the cache (default laion/clap-htsat-unfused; `sao models pull clap`).")
+NEGATIVE = typer.Option("low quality", "--negative", help="Negative caption of every generation (the output's also gets the edit's own negatives); '' for none.")
+TRIALS_HELP = "Bayesian-optimisation trials per sample (optuna TPE)."
+MAX_ATTEMPTS = typer.Option(3, "--max-attempts", help="Attempts per sample before giving it up (each draws another caption row).")
+CAPTIONS_HELP = ("CSV or JSON Lines: caption, and output_caption + instruction (+ optional negative_caption) "
+                 "unless --llm-url writes them")
+
+
+def load_models(model: str, clap: str | None, device: str, precision: str):
+    """The base model bundle and the CLAP embedder; a default CLAP that is not here is exit 6."""
+    import torch
+
+    from engine.errors import NeedsModel, UsageError
+    from engine.metrics.embeddings import DEFAULT_CLAP, ClapEmbedder
+    from engine.neural.editor import PRECISIONS, resolve_device
+    from engine.neural.loader import load_bundle
+    from engine.neural.sources import resolve_model
+
     try:
-        for reason, rows in cfg.skipped_rows.items():
+        embedder = ClapEmbedder.load(clap or DEFAULT_CLAP)
+    except UsageError as e:
+        if clap:
+            raise
+        raise NeedsModel(f"gen-data needs CLAP and {DEFAULT_CLAP} is not in the hub cache",
+                         hint="Run `sao models pull clap`, or pass --clap with a CLAP folder.") from e
+    bundle = load_bundle(resolve_model(model), resolve_device(device), getattr(torch, PRECISIONS[precision]))
+    return bundle, embedder
+
+
+def candidate_filter(kind: str, threshold: float, url: str | None, model: str | None, key_env: str, timeout_s: float, retries: int):
+    from datagen.llm import ChatClient
+    from datagen.quality import ClapThreshold, Judge
+    from engine.errors import UsageError
+
+    if kind == "clap":
+        if url:
+            raise UsageError("--judge-url needs --filter judge")
+        return ClapThreshold(threshold)
+    if kind != "judge":
+        raise UsageError(f"--filter must be clap or judge (got {kind!r})")
+    if not url:
+        raise UsageError("--filter judge needs --judge-url and --judge-model (an audio-capable chat model)")
+    return Judge(ChatClient(llm_config(url, model, key_env, timeout_s, retries)))
+
+
+def _run_job(job, skipped_rows: dict, captions: Path, out: Path, as_json: bool) -> None:
+    """Warn about skipped caption rows, run the job with run_pipeline, and always release the dataset."""
+    try:
+        for reason, rows in skipped_rows.items():
             console.warn(f"{captions}: skipped {rows} rows ({reason})")
         run_pipeline(job, out, as_json)
     finally:
         job.close()
+
+
+@handle_errors
+def p2p(
+    captions: Path = typer.Option(..., "--captions", help=CAPTIONS_HELP + "."),
+    n: int = N,
+    out: Path = OUT,
+    model: str = MODEL,
+    clap: Optional[str] = CLAP,
+    seed: int = SEED,
+    shard: Optional[str] = SHARD,
+    seconds: float = typer.Option(10.0, "--seconds", help="Length of the generated clips."),
+    negative: str = NEGATIVE,
+    candidates: int = typer.Option(7, "--candidates", help="Seed/CFG pairs tried before optimising (CFG spread over 3..9)."),
+    search_steps: int = typer.Option(50, "--search-steps", help="Diffusion steps of each candidate."),
+    trials: int = typer.Option(10, "--trials", help=TRIALS_HELP),
+    bo_steps: int = typer.Option(50, "--bo-steps", help="Diffusion steps of each trial."),
+    final_steps: int = typer.Option(100, "--final-steps", help="Diffusion steps of the kept render."),
+    filter_kind: str = typer.Option("clap", "--filter", help="Candidate filter: clap (a CLAP threshold) or judge (an audio-capable model at --judge-url)."),
+    clap_threshold: float = typer.Option(0.2, "--clap-threshold", help="--filter clap: least CLAP cosine of each clip with its caption."),
+    judge_url: Optional[str] = typer.Option(None, "--judge-url", help="--filter judge: OpenAI-compatible API base of a model that hears audio (input_audio parts)."),
+    judge_model: Optional[str] = typer.Option(None, "--judge-model", help="--filter judge: the model name."),
+    max_attempts: int = MAX_ATTEMPTS,
+    device: options.Device = options.DEVICE,
+    precision: options.Precision = options.PRECISION,
+    llm_url: Optional[str] = LLM_URL,
+    llm_model: Optional[str] = LLM_MODEL,
+    llm_key_env: str = LLM_KEY_ENV,
+    llm_timeout: float = LLM_TIMEOUT,
+    llm_retries: int = LLM_RETRIES,
+    as_json: bool = options.JSON,
+) -> None:
+    """Prompt-to-Prompt: input and output clips generated together from a caption edit, optimised for CLAP."""
+    from datagen.p2p import P2PConfig, P2PJob
+    from engine.shard import parse_shard
+
+    keep = candidate_filter(filter_kind, clap_threshold, judge_url, judge_model, llm_key_env, llm_timeout, llm_retries)
+    cfg = P2PConfig(captions, n, out, seed, parse_shard(shard), negative, trials, max_attempts,
+                    llm_config(llm_url, llm_model, llm_key_env, llm_timeout, llm_retries), seconds=seconds,
+                    candidates=candidates, search_steps=search_steps, bo_steps=bo_steps, final_steps=final_steps)
+    bundle, embedder = load_models(model, clap, device.value, precision.value)
+    _run_job(P2PJob(cfg, bundle, embedder, keep), cfg.skipped_rows, captions, out, as_json)
+
+
+@handle_errors
+def inversion(
+    clips: Path = typer.Option(..., "--clips", help="Folder of audio clips."),
+    captions: Path = typer.Option(..., "--captions", help=CAPTIONS_HELP + "; file relative to --clips."),
+    n: int = N,
+    out: Path = OUT,
+    model: str = MODEL,
+    clap: Optional[str] = CLAP,
+    seed: int = SEED,
+    shard: Optional[str] = SHARD,
+    clip_s: float = typer.Option(10.0, "--clip-s", help="Crop longer clips to this many seconds, at a random place."),
+    min_clip_s: float = typer.Option(1.0, "--min-clip-s", help="Skip clips shorter than this."),
+    negative: str = NEGATIVE,
+    trials: int = typer.Option(7, "--trials", help=TRIALS_HELP),
+    steps: int = typer.Option(70, "--steps", help="DDPM steps of the full chain (T_start is searched within it)."),
+    max_attempts: int = MAX_ATTEMPTS,
+    device: options.Device = options.DEVICE,
+    precision: options.Precision = options.PRECISION,
+    llm_url: Optional[str] = LLM_URL,
+    llm_model: Optional[str] = LLM_MODEL,
+    llm_key_env: str = LLM_KEY_ENV,
+    llm_timeout: float = LLM_TIMEOUT,
+    llm_retries: int = LLM_RETRIES,
+    as_json: bool = options.JSON,
+) -> None:
+    """DDPM inversion: real clips inverted and regenerated with an edited caption, optimised for CLAP."""
+    from datagen.inversion import InversionConfig, InversionJob
+    from engine.shard import parse_shard
+
+    cfg = InversionConfig(captions, n, out, seed, parse_shard(shard), negative, trials, max_attempts,
+                          llm_config(llm_url, llm_model, llm_key_env, llm_timeout, llm_retries), clips_dir=clips,
+                          steps=steps, clip_s=clip_s, min_clip_s=min_clip_s)
+    bundle, embedder = load_models(model, clap, device.value, precision.value)
+    _run_job(InversionJob(cfg, bundle, embedder), cfg.skipped_rows, captions, out, as_json)
 
 
 @handle_errors
@@ -198,6 +327,8 @@ def split(
 
 
 gen_data.command("manual")(manual)
+gen_data.command("p2p")(p2p)
+gen_data.command("inversion")(inversion)
 gen_data.command("merge")(merge)
 gen_data.command("split")(split)
 
