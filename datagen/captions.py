@@ -28,7 +28,8 @@ class ClipList:
     skipped: dict[str, int]  # reason -> rows
 
 
-def _rows(captions: Path) -> list[dict]:
+def read_rows(captions: Path, required: tuple[str, ...] = ("file", "caption")) -> list[dict]:
+    """The raw rows of a CSV (with a header naming at least `required`) or JSON Lines captions file."""
     text = captions.read_text(encoding="utf-8-sig")
     stripped = text.lstrip()
     if captions.suffix.lower() in (".jsonl", ".json") or stripped.startswith("{"):
@@ -41,12 +42,12 @@ def _rows(captions: Path) -> list[dict]:
             except json.JSONDecodeError as e:
                 raise UsageError(f"{captions}:{n}: not valid JSON ({e.msg})") from None
             if not isinstance(row, dict):
-                raise UsageError(f"{captions}:{n}: each line must be an object with 'file' and 'caption'")
+                raise UsageError(f"{captions}:{n}: each line must be an object with {' and '.join(map(repr, required))}")
             rows.append(row)
         return rows
     reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames or not {"file", "caption"} <= {f.strip() for f in reader.fieldnames}:
-        raise UsageError(f"{captions}: a CSV captions file needs the header 'file,caption' (got {','.join(reader.fieldnames or [])!r})")
+    if not reader.fieldnames or not set(required) <= {f.strip() for f in reader.fieldnames}:
+        raise UsageError(f"{captions}: a CSV captions file needs the header columns {','.join(required)} (got {','.join(reader.fieldnames or [])!r})")
     return [{(k or "").strip(): v for k, v in row.items()} for row in reader]
 
 
@@ -59,7 +60,7 @@ def read_clips(clips_dir: str | Path, captions: str | Path) -> ClipList:
     clips: list[Clip] = []
     seen: set[str] = set()
     skipped = {"missing file": 0, "empty caption": 0, "duplicate": 0}
-    for row in _rows(captions):
+    for row in read_rows(captions):
         name = str(row.get("file") or "").strip()
         caption = " ".join(str(row.get("caption") or "").split())
         if name in seen:

@@ -67,7 +67,7 @@ class LLMFailed(Exception):
         self.reason = reason
 
 
-class _Retry(Exception):
+class Retry(Exception):
     """A failure worth trying again; `reason` is what is counted if it persists."""
 
     def __init__(self, reason: str):
@@ -92,19 +92,19 @@ def parse_reply(content: str) -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        raise _Retry("llm: invalid JSON") from None
+        raise Retry("llm: invalid JSON") from None
     if not isinstance(data, dict):
-        raise _Retry("llm: reply is not a JSON object")
+        raise Retry("llm: reply is not a JSON object")
     return data
 
 
 def _text(data: dict, key: str, longest: int = 300) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise _Retry(f"llm: reply lacks '{key}'")
+        raise Retry(f"llm: reply lacks '{key}'")
     value = " ".join(value.split())
     if len(value) > longest:
-        raise _Retry(f"llm: '{key}' too long")
+        raise Retry(f"llm: '{key}' too long")
     return value
 
 
@@ -134,21 +134,21 @@ class ChatClient:
                 raw = response.read()
         except urllib.error.HTTPError as e:
             if e.code == 429 or e.code >= 500:
-                raise _Retry(f"llm: HTTP {e.code}") from None
+                raise Retry(f"llm: HTTP {e.code}") from None
             detail = e.read()[:200].decode("utf-8", "replace").strip()
             raise UsageError(f"the LLM server at {self.url} refused the request: HTTP {e.code} {detail}",
                              hint="Check --llm-url (the API base, e.g. http://localhost:8080/v1), --llm-model and the key variable.") from None
         except TimeoutError:  # socket.timeout is TimeoutError since Python 3.10
-            raise _Retry("llm: time-out") from None
+            raise Retry("llm: time-out") from None
         except urllib.error.URLError as e:
             if isinstance(e.reason, TimeoutError):
-                raise _Retry("llm: time-out") from None
-            raise _Retry(f"llm: unreachable ({e.reason})") from None
+                raise Retry("llm: time-out") from None
+            raise Retry(f"llm: unreachable ({e.reason})") from None
         try:
             reply = json.loads(raw)
             return reply["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
-            raise _Retry("llm: not a chat-completions reply") from None
+            raise Retry("llm: not a chat-completions reply") from None
 
     def ask(self, prompt: str, validate: Callable[[dict], dict], seed: int | None = None) -> dict:
         """One validated JSON reply, retrying bad ones; raises LLMFailed when they stay bad."""
@@ -160,7 +160,7 @@ class ChatClient:
                 self.sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
             try:
                 return validate(parse_reply(self._post(messages, seed)))
-            except _Retry as e:
+            except Retry as e:
                 reason = e.reason
                 self.stats[reason] += 1
         if reason.startswith("llm: unreachable"):
@@ -176,7 +176,7 @@ def _instruction(data: dict) -> dict:
 def _caption_edit(data: dict) -> dict:
     negatives = data.get("negative_captions", [])
     if not isinstance(negatives, list) or len(negatives) > 8 or not all(isinstance(n, str) and n.strip() for n in negatives):
-        raise _Retry("llm: bad 'negative_captions'")
+        raise Retry("llm: bad 'negative_captions'")
     return {"instruction": _text(data, "instruction"), "output_caption": _text(data, "output_caption"),
             "negative_captions": [" ".join(n.split()) for n in negatives]}
 
@@ -187,7 +187,7 @@ def _keeps_numbers(original: str) -> Callable[[dict], dict]:
     def check(data: dict) -> dict:
         result = _instruction(data)
         if not _numbers(result["instruction"]) <= _numbers(original):
-            raise _Retry("llm: rewrite changed a number")
+            raise Retry("llm: rewrite changed a number")
         return result
 
     return check

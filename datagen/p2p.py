@@ -27,8 +27,6 @@ edit's words, and the slot loop (ModelJob).
 
 from __future__ import annotations
 
-import csv
-import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -42,6 +40,7 @@ from engine.shard import in_shard, stable_hash
 
 from . import bo
 from .attention import CrossAttentionControl, TokenMap, align_tokens
+from .captions import read_rows
 from .clap_objective import Scorer
 from .dataset import DatasetWriter, Outcome, Sample
 from .generate import DEFAULT_NEGATIVE, decode, generate
@@ -90,23 +89,7 @@ def read_caption_rows(path: str | Path) -> list[CaptionRow]:
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"--captions {path}: no such file")
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() in (".jsonl", ".json") or text.lstrip().startswith("{"):
-        raw = []
-        for n, line in enumerate(text.splitlines(), 1):
-            try:
-                row = json.loads(line) if line.strip() else None
-            except json.JSONDecodeError as e:
-                raise UsageError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-            if row is not None and not isinstance(row, dict):
-                raise UsageError(f"{path}:{n}: each line must be an object with a 'caption'")
-            if row:
-                raw.append(row)
-    else:
-        reader = csv.DictReader(text.splitlines())
-        if "caption" not in [f.strip() for f in reader.fieldnames or []]:
-            raise UsageError(f"{path}: a CSV captions file needs a 'caption' column (got {','.join(reader.fieldnames or [])!r})")
-        raw = [{(k or "").strip(): v for k, v in row.items()} for row in reader]
+    raw = read_rows(path, required=("caption",))
 
     def clean(value) -> str | None:
         text = " ".join(str(value or "").split())

@@ -32,10 +32,10 @@ import soundfile as sf
 from engine.metrics.signals import mono_at
 
 from .clap_objective import Scores
-from .llm import (  # _Retry: how a validator asks the client to retry
+from .llm import (  # Retry: how a validator asks the client to retry
     ChatClient,
     LLMFailed,
-    _Retry,
+    Retry,
 )
 
 CANDIDATES = 7
@@ -98,7 +98,7 @@ def wav_base64(samples: np.ndarray, sample_rate: int) -> str:
 def _verdict(data: dict) -> dict:
     keys = ("input_matches", "output_matches", "edit_applied")
     if not all(isinstance(data.get(k), bool) for k in keys):
-        raise _Retry("judge: reply lacks a true/false answer")
+        raise Retry("judge: reply lacks a true/false answer")
     return {k: data[k] for k in keys}
 
 
