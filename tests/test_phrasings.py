@@ -397,6 +397,15 @@ CASES = [
     case("make it slightly higher pitched", "tone", pitch(SEMI)),
     case("chipmunk voice", "tone", pitch(SEMI**7)),
     case("make it sound like a child's voice", "tone", pitch(SEMI**4)),
+    # the interval table, whatever the clip is called
+    case("transpose it up a tritone", "tone", pitch(SEMI**6)),
+    case("I want you to transpose the audio down a tritone", "tone", pitch(SEMI**-6)),
+    case("pitch it down a minor third", "tone", pitch(SEMI**-3)),
+    case("shift the pitch up by a major second", "tone", pitch(SEMI**2)),
+    case("a fifth up", "tone", pitch(SEMI**7)),
+    case("raise the pitch by a minor sixth", "tone", pitch(SEMI**8)),
+    case("lower it a minor seventh", "tone", pitch(SEMI**-10)),
+    case("make the dog barking a major seventh higher", "tone", pitch(SEMI**11)),
     # --- speed and length
     case("half speed", "tone", length(2 * DUR), pitch(1.0)),
     case("play at double speed", "tone", length(DUR / 2), pitch(1.0)),
@@ -418,6 +427,12 @@ CASES = [
     case("slow it down like a tape", "tone", length(DUR * 1.25), pitch(0.8)),
     case("make it faster but keep the pitch the same", "tone", length(DUR / 1.25), pitch(1.0)),
     case("speed up only the first second", "tone", length(1 / 1.25 + 1.0, 0.03)),
+    case("play it at 73% of the original speed", "tone", length(DUR / 0.73), pitch(1.0)),
+    case("play the dog barking at 60% of the original speed", "tone", length(DUR / 0.6), pitch(1.0)),
+    case("slow down the man speaking by 25%", "tone", length(DUR / 0.75)),
+    case("speed up the recording to 1.6x", "tone", length(DUR / 1.6)),
+    case("Can you play the engine idling 1.5 times as fast but keep the pitch the same?", "tone", length(DUR / 1.5), pitch(1.0)),
+    case("halve the speed", "tone", length(DUR * 2), pitch(1.0)),
     # --- cutting and arranging
     case("trim the first second", "tone", length(DUR - 1)),
     case("cut the first half second", "tone", length(DUR - 0.5)),
@@ -455,6 +470,15 @@ CASES = [
     case("loop it three times", "tone", length(3 * DUR)),
     case("Repeat five times.", "tone", length(5 * DUR)),
     case("repeat it twice", "tone", length(2 * DUR)),
+    case("make the clip play three times", "tone", length(3 * DUR)),
+    case("play the recording four times in a row", "tone", length(4 * DUR)),
+    case("make this play twice", "tone", length(2 * DUR)),
+    case("make the dog barking play seven times", "tone", length(7 * DUR)),
+    # a recipe's name inside the name of the clip applies no recipe: only the edit asked for
+    case("loop the phone ringing 3 times", "noise", length(3 * DUR), band(8000, 16000, -0.5, 0.5)),
+    case("Low-pass the phone ringing at 3 kHz", "noise", band(8000, 16000, -200, -20), band(50, 250, -0.5, 0.5)),
+    case("High-pass the radio at 500 Hz", "noise", band(50, 150, -200, -20), band(4000, 8000, -0.5, 0.5)),
+    case("pitch the church bell ringing in the distance up 3 semitones", "tone", pitch(SEMI**3), level(-1, 1)),
     case("play it backwards", "tone", reversed_input(), length(DUR)),
     case("reverse the audio", "noise", reversed_input()),
     # --- fades
@@ -617,6 +641,8 @@ def test_there_are_at_least_150_phrasings():
 @pytest.mark.parametrize("text", [
     "remove the dog barking", "make the birds louder", "add some rain in the background", "replace the guitar with a piano",
     "isolate the vocals", "Please, dereverb this audio.", "Perform Super-resolution", "make it sound like a sunny beach",
+    "add the sound of a church bell ringing", "instead of the dog barking, use a church bell ringing", "reverse the order of the two sounds",
+    "play the man speaking first, then the rain falling", "fill in the silence between 0.5 and 1 seconds", "super-resolve it",
 ])
 def test_source_edits_need_the_model_and_render_refuses(text):
     plan = make_plan(text)

@@ -20,7 +20,8 @@ from engine.planner import make_plan
 from engine.planner.numbers import find_quantities, spell_out
 from engine.planner.split import split_clauses
 
-ROUTE_CHECK = Path(os.environ.get("SAO_ROUTE_CHECK", "/work/shared/benchmarks/third_party_instructions.jsonl"))
+# shared/ sits beside the repository root (in CI too, where the clone lives elsewhere)
+ROUTE_CHECK = Path(os.environ.get("SAO_ROUTE_CHECK", Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "third_party_instructions.jsonl"))
 
 
 def steps(text: str) -> list[tuple]:
@@ -43,6 +44,13 @@ def only(text: str) -> tuple:
     ("half", 0.5, "ratio"), ("one and a half seconds", 1.5, "seconds"), ("half a second", 0.5, "seconds"),
     ("a perfect fifth", 7.0, "semitones"), ("-14 LUFS", -14.0, "lufs"), ("4:1", 4.0, "ratio"), ("1 minute 30 seconds", 90.0, "seconds"),
     ("by a factor of 3", 3.0, "ratio"), ("12 bits", 12.0, "bits"),
+    # the interval table: major/perfect, minor one less, a tritone six; a bare "a second" stays a time
+    ("a minor second", 1.0, "semitones"), ("a major second", 2.0, "semitones"), ("a minor third", 3.0, "semitones"),
+    ("a major third", 4.0, "semitones"), ("a perfect fourth", 5.0, "semitones"), ("a tritone", 6.0, "semitones"),
+    ("an augmented fourth", 6.0, "semitones"), ("a diminished fifth", 6.0, "semitones"), ("a fifth", 7.0, "semitones"),
+    ("a minor sixth", 8.0, "semitones"), ("a major sixth", 9.0, "semitones"), ("a minor seventh", 10.0, "semitones"),
+    ("a major seventh", 11.0, "semitones"), ("a second", 1.0, "seconds"),
+    ("halve", 0.5, "ratio"),
 ])
 def test_numbers_with_units_are_read_in_base_units(text, value, kind):
     (q,) = find_quantities(spell_out(text.lower()))
@@ -76,6 +84,8 @@ def test_level_ratios_and_percentages(text, db):
     ("pitch it up 3 semitones", 3), ("Pitch it up -5 semitones.", -5), ("lower the pitch by five semitones", -5),
     ("an octave down", -12), ("up two octaves", 24), ("transpose down a fifth", -7), ("up 50 cents", 0.5),
     ("deeper", -3), ("a bit deeper", -1), ("much higher", 7), ("Make the voice sound deeper by three notes.", -3),
+    ("transpose the audio down a tritone", -6), ("shift the pitch up by a tritone", 6), ("a fifth up", 7),
+    ("lower it a minor seventh", -10), ("make it a major second higher", 2), ("pitch the dog barking down a minor sixth", -8),
 ])
 def test_pitch(text, semitones):
     assert only(text) == ("pitch_shift", {"semitones": pytest.approx(semitones)}, None)
@@ -87,9 +97,28 @@ def test_pitch(text, semitones):
     ("slow it down to 80%", "time_stretch", 0.8), ("from 100 to 120 bpm", "time_stretch", 1.2),
     ("speed it up like a tape", "speed", 1.25), ("slow it down and let the pitch drop", "speed", 0.8),
     ("make it faster but keep the pitch the same", "time_stretch", 1.25),
+    ("play it at 73% of the original speed", "time_stretch", 0.73), ("halve the speed", "time_stretch", 0.5),
+    ("play it 1.5 times as fast", "time_stretch", 1.5), ("slow down the recording to 60% speed", "time_stretch", 0.6),
+    # a named sound is the clip itself for a speed change ("slow down bell", bare, is one event in a scene)
+    ("slow down the man speaking by 63%", "time_stretch", 0.37), ("Speed up the engine idling to 2.49x", "time_stretch", 2.49),
+    ("play the dog barking at 60% of the original speed", "time_stretch", 0.6),
 ])
 def test_speed_keeps_pitch_unless_the_pitch_is_to_follow(text, op, ratio):
     assert only(text) == (op, {"ratio": pytest.approx(ratio, rel=1e-3)}, None)
+
+
+@pytest.mark.parametrize("text, count", [
+    ("loop it 3 times", 3), ("make the clip play five times", 5), ("make this play twice", 2),
+    ("play the recording three times in a row", 3), ("make the dog barking play seven times", 7),
+    ("play the church bell ringing in the distance 4 times", 4), ("repeat it so it plays 6 times back to back", 6),
+])
+def test_loop_counts_total_plays_whatever_the_clip_is_called(text, count):
+    assert only(text) == ("loop", {"count": count}, None)
+
+
+def test_a_count_before_as_fast_or_louder_is_not_a_loop():
+    assert only("play it twice as fast")[0] == "time_stretch"
+    assert only("play it 3 times louder")[0] == "gain"
 
 
 # --- regions ---------------------------------------------------------------------------------------
@@ -225,6 +254,25 @@ def test_everyday_phrasings(text, ops):
     assert [s[0] for s in steps(text)] == ops
 
 
+@pytest.mark.parametrize("text, ops", [
+    # a recipe's name that is the verb's object, or a place that is part of a sound's name, applies no recipe
+    ("Loop the phone ringing 3 times", ["loop"]), ("Low-pass the phone ringing at 3 kHz", ["low_pass"]),
+    ("High-pass the radio at 500 Hz", ["high_pass"]), ("Denoise the radio broadcast", ["denoise"]),
+    ("pitch the church bell ringing in the distance up 3 semitones", ["pitch_shift"]),
+    ("speed up the church bell ringing in the distance by 20%", ["time_stretch"]),
+    ("pitch the people talking in a kitchen up 2 semitones", ["pitch_shift"]),
+    ("pitch the man speaking on the phone up 2 semitones", ["pitch_shift"]),
+    # ... while a recipe said of the sound wanted applies it
+    ("make it sound like an old telephone", ["band_pass", "distortion"]), ("robot voice", ["echo", "peak_eq"]),
+    ("Make this voice sound like it's coming from an old, lo-fi radio.", ["low_pass", "distortion", "bitcrush", "band_pass"]),
+    ("A monster speaking inside a cave", ["pitch_shift", "distortion", "low_shelf", "reverb"]),
+    ("A soldier shouting orders through a walkie-talkie", ["band_pass", "distortion"]),
+    ("make it sound far away", ["gain", "low_pass", "reverb"]),
+])
+def test_a_recipe_applies_only_when_it_describes_the_sound_wanted(text, ops):
+    assert sorted({s[0] for s in steps(text)}) == sorted(set(ops))
+
+
 def test_a_space_names_its_reverb_preset_and_size():
     assert only("put it in a big cathedral")[1] == {"preset": "cathedral", "wet": 0.25, "size": 0.9}
     assert only("add a touch of plate reverb")[1]["preset"] == "plate"
@@ -246,6 +294,21 @@ def test_clip_paths_keep_their_case_and_place():
     "Decompress the audio, please.", "get rid of the turkey's noise", "erase the speech in the background",
     "can you get rid of the car horn", "mix in some crowd noise", "layer a synth pad underneath", "mute the drums",
     "the guitar is too loud", "keep only the voice", "turn the guitar into a violin",
+    # a named source holding a room word is a source: only "in / like a church" describes a space
+    "Can you insert the sound of a church bell ringing?", "put the sound of a church bell ringing at the end",
+    "Turn the dog barking into the sound of a church bell ringing", "make it sound like a church organ",
+    "add the sound of a radio playing", "Add an echoing voice in a cave at the start",
+    # replacing, in any order of words
+    "Instead of the dog barking, use a church bell ringing.", "Could you have a man speaking instead of the rain falling on a tin roof?",
+    "I'd like you to have an engine idling instead of the people talking", "use rain rather than the engine",
+    "I don't want the dog barking.", "I'd rather have rain than the engine idling",
+    # reordering
+    "play the man speaking first, then the rain falling", "let the dog barking come first and the engine idling after it",
+    "put the dog barking before the engine idling", "switch the order of the man speaking and the people talking",
+    "reverse the order of the two sounds", "swap the people talking and the engine idling and then revving up",
+    # inpainting and super-resolution
+    "fill in the silence between 0.1 and 0.5 seconds", "reconstruct the part that dropped out", "super-resolve the recording",
+    "restore this low-quality recording to full bandwidth", "recover the lost high end",
 ])
 def test_sources_and_restoration_go_to_the_model_with_their_words(text):
     plan = make_plan(text)
@@ -259,9 +322,20 @@ def test_sources_and_restoration_go_to_the_model_with_their_words(text):
     "add reverb to the fireworks", "Add some reverb to the guitar solo.", "make the guitar sound warmer", "remove the silence",
     "get rid of the low end", "add some bass", "make the voice louder", "make the bass louder", "make the speech clearer",
     "make the drums sound like they're in a hall", "make it sound like a 1950s recording", "add studio quality compression",
+    "put the guitar in a church", "put it in a big cathedral", "add a low-pass filter at 8k", "put a compressor on the drums",
+    "use a limiter", "add a slapback delay", "reverse it", "play it in reverse", "I don't need the low end",
+    "Drop the dog barking down a minor sixth", "swap the channels",
 ])
 def test_dsp_targets_and_whole_file_words_stay_dsp(text):
     assert not make_plan(text).needs_model
+
+
+def test_a_verbless_phrase_after_a_model_clause_is_more_of_its_words():
+    (step,) = make_plan("Play the church bell ringing first, then the dog barking in a quiet yard.").steps
+    assert step.params["instruction"] == "Play the church bell ringing first, then the dog barking in a quiet yard"
+    (step,) = make_plan("have a dog barking instead of the engine idling and then revving up").steps
+    assert step.params["instruction"].endswith("and then revving up")
+    assert len(make_plan("remove the dog. The birds should be louder.").steps) == 2  # a remark of its own stays a step
 
 
 def test_a_mixed_instruction_keeps_its_dsp_part():

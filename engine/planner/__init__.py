@@ -30,7 +30,7 @@ from .lexicon import is_known
 from .neural import sources, task, unknown
 from .regions import Where
 from .split import Piece, split_clauses
-from .text import VERBS, find_constraints, lower, normalise
+from .text import VERBS, find_constraints, lower, normalise, word_set
 from .vocabulary import as_request, match
 
 __all__ = ["make_plan"]
@@ -50,6 +50,7 @@ class Parsed:
     remark: bool = False  # no verb of its own: "it's too quiet", "too dark"
     where: Where | None = None
     words: list[str] = field(default_factory=list)
+    bare: bool = False  # a noun phrase with no verb of its own: "the rain falling in the distance", "revving up"
 
     @property
     def ok(self) -> bool:
@@ -101,12 +102,17 @@ class _Planner:
                 continue
             if pending is not None:
                 joined = self.parse(Piece(pending.piece.start, piece.end, pending.piece.soft))
-                if joined is not None and joined.ok and _harmless(pending):
-                    done.append(joined)  # "Music piece. Instruction: repeat."
+                if joined is not None and joined.ok and (_harmless(pending) or _neural_only(joined)):
+                    done.append(joined)  # "Music piece. Instruction: repeat.", "[have] an engine idling, then revving up instead of the rain"
                     pending = None
                     continue
                 done.append(self.fallback(pending))
                 pending = None
+            if done and _neural_only(done[-1]) and p.bare and (_neural_only(p) or not p.ok and not _harmless(p)):
+                # more of the model's words: "play the bell first, then the rain", "swap the dog and the engine idling and then revving up"
+                done[-1].piece = Piece(done[-1].piece.start, piece.end, done[-1].piece.soft)
+                done[-1].steps = [_neural(self.text(done[-1].piece))]
+                continue
             if p.ok:
                 done.append(p)
                 continue
@@ -150,6 +156,7 @@ class _Planner:
         norm = as_request(norm)
         first = norm.split()[0]
         own_verb = first in VERBS
+        bare = not own_verb and _bare(norm.split())
         if before is not None and not own_verb and before.verb:
             verb = before.verb
             if first in _PARTICLES:
@@ -159,7 +166,7 @@ class _Planner:
         if c.where is None and before is not None and not own_verb:
             c.where = before.where  # "the first second darker and [the first second] less harsh"
         text = self.text(piece)
-        result = Parsed(piece, verb=_leading_verb(norm), where=c.where, words=c.text.split(), remark=not own_verb)
+        result = Parsed(piece, verb=_leading_verb(norm), where=c.where, words=c.text.split(), remark=not own_verb, bare=bare)
         if task(c.text):
             result.steps = [_neural(text)]
             return result
@@ -204,6 +211,18 @@ def _leading_verb(norm: str) -> str:
 def _harmless(p: Parsed) -> bool:
     """All words known: context ("music piece", "the volume is low"), not an unknown request."""
     return all(is_known(w) or not w[0].isalpha() for w in p.words)
+
+
+def _bare(words: list[str]) -> bool:
+    """A noun phrase: "the rain falling in the distance", "revving up"; not "the birds should be louder"
+    (a predicate) or "upsample the mix" (a verb the planner doesn't list, then its object)."""
+    if len(words) > 1 and words[1] in _OBJECTS:
+        return False
+    return not any(w in _PREDICATES or w.endswith("'s") for w in words)
+
+
+_PREDICATES = word_set("is are was were be should must need needs has have had sounds sound seems feels gets can could will would")
+_OBJECTS = word_set("the a an this that these those it them everything all my his her their")
 
 
 def _ops(p: Parsed) -> list[str]:

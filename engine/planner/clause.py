@@ -14,7 +14,23 @@ from .intensity import ADJECTIVE_MODIFIER, DIRECTION, Direction, amount, intensi
 from .lexicon import is_known
 from .numbers import Quantity, find_quantities
 from .regions import EDGE_S, Where, find_region
-from .text import PREPOSITIONS
+from .text import DETERMINERS, PREPOSITIONS, STOPWORDS, VERBS, WHOLE, word_set
+
+# after a recipe's name, words that make it the sound wanted: "robot voice", "telephone effect", "a monster speaking"
+_WANTED = re.compile(r"voices?|vocals?|speech|(?:speak|talk|sing|shout|whisper|narrat|announc|yell|scream|chant)\w*|effects?|filters?|sounds?"
+                     r"|sounding|quality|style|tone|version|feel|vibe|speakers?|processing|like")
+# before it, words that put the sound there: "like a telephone", "through a megaphone", "on the radio", "sound old"
+_PLACING = word_set("like as through thru over on onto into in inside via behind sound sounds sounding be is are feel feels seem seems")
+_SOUND_OF = word_set("sound sounds effect quality style tone kind type feel out")  # "the sound of an old radio", "out of a laptop"
+_COPULAS = word_set("make get have let keep set leave render")  # "make the bell ringing far away" asks for the placement
+# a verb, then its object named with a determiner: "pitch the church bell ringing "
+_VERB_OBJECT = re.compile(r"(?P<verb>[a-z'-]+)(?:\s+(?:up|down|out|off))?\s+(?:the|a|an|this|that|my|our|your|some)\s+(?P<np>(?:[a-z'-]+\s+){1,5})$")
+_PLACE_WORDS = re.compile(r"\b(?:in|on|at|inside|through|over|near|by|from|under|behind|into)\s+(?:(?:the|a|an|some|my)\s+)?(?:[a-z'-]+\s+)?$")
+
+
+def _is_verb(word: str) -> bool:
+    """An imperative verb, hyphenated ones too: "low-pass", "high-pass"."""
+    return word in VERBS or word.split("-")[0] in VERBS
 
 
 class Clause:
@@ -86,6 +102,47 @@ class Clause:
         self.consume(best.start(), best.end())
         sign = 1 if best.group("up") else -1
         return Direction(sign, bool(best.group("remove")), best.start(), best.end())
+
+    def names_a_thing(self, end: int) -> bool:
+        """Is the word right after `end` an unknown noun, making the words before it part of a name?
+        "bass guitar", "air conditioner", "church bell", "car horn": things, not a band or a room."""
+        nxt = re.match(r"[\s-]+([a-z][a-z'-]*)", self._work[end:])
+        return bool(nxt) and nxt.group(1) not in STOPWORDS and not is_known(nxt.group(1))
+
+    def names_an_object(self, start: int, end: int) -> bool:
+        """Do the words [start, end), the name of a recipe ("telephone", "radio", "robot"), name an object in
+        the recording rather than the sound wanted? "loop the phone ringing", "denoise the radio broadcast",
+        "remove the hiss from the phone" name objects (a verb's); "like a telephone", "robot voice", "through
+        a megaphone", "an old radio", "coming from a radio" describe the sound wanted."""
+        nxt = re.match(r"[\s-]+([a-z][a-z'-]*)", self.text[end:])
+        after = nxt.group(1) if nxt else ""
+        if _WANTED.fullmatch(after):
+            return False
+        before = self.text[:start].split()
+        i = len(before) - 1
+        while i >= 0 and (before[i] in DETERMINERS or not (
+                _is_verb(before[i]) or before[i] in PREPOSITIONS or before[i] in _PLACING or before[i] in WHOLE or before[i] == "@")):
+            i -= 1  # over "the", "an old", "a cheap"
+        t, previous = (before[i] if i >= 0 else ""), (before[i - 1] if i > 0 else "")
+        determined = any(w in DETERMINERS for w in before[i + 1:])
+        if t in _PLACING or (t in ("from", "of") and (previous in _SOUND_OF or previous.endswith("ing"))):
+            return False  # "coming from an old radio", "playing out of a smartphone", "the sound of a telephone"
+        if t in _COPULAS and not determined:
+            return False  # "make [it] lo-fi radio"
+        if _is_verb(t) or t in ("of", "from"):
+            return True  # the verb's object: "denoise the radio", "remove the hiss from the phone"
+        return after.endswith("ing")  # "a phone ringing"
+
+    def after_a_named_sound(self, start: int) -> bool:
+        """Do the words at `start` continue the name of a sound that the verb acts on? In "pitch [the church bell
+        ringing] in the distance up 3 semitones" the place is part of the name, as in a caption; "make the
+        bell sound far away" and "A monster speaking inside a cave" (no verb) ask for the placement."""
+        head = _PLACE_WORDS.sub("", self.text[:start])  # "pitch the man speaking [on the] phone up"
+        m = _VERB_OBJECT.match(head)
+        if not m or m.group("verb") in _COPULAS or not _is_verb(m.group("verb")):
+            return False
+        name = m.group("np").split()
+        return name[-1].endswith(("ing", "ed")) and any(w not in STOPWORDS and not is_known(w) for w in name[:-1])
 
     def _reaches(self, a: int, b: int) -> bool:
         """No finished noun phrase between a and b: "add a bell with reverb" must not give "add" to the reverb,

@@ -176,9 +176,20 @@ def fade(c: Clause, m: re.Match) -> list[Step]:
     return [step("fade", **params)]
 
 
-@rule("loop", r"(?<!\bthe )(?<!\bthis )(?<!\ba )(?<!music )(?<!drum )(?<!\bmy )\b(?:loop(?:ed|ing|s)?|repeat(?:ed|ing|s)?|over\s+and\s+over|back\s+to\s+back|duplicate)\b|\bplay\s+(?:it|this)\s+(?=(?:twice|thrice|\d+\s+times|again)(?!\s+as\b))")
+_COUNT = r"(?:twice|thrice|\d+\s+times|again)\b(?!\s+(?:as|faster|slower|louder|quieter|higher|lower|more|less)\b)"
+
+
+@rule("loop", rf"(?<!\bthe )(?<!\bthis )(?<!\ba )(?<!music )(?<!drum )(?<!\bmy )\b(?:loop(?:ed|ing|s)?|repeat(?:ed|ing|s)?|over\s+and\s+over|back\s+to\s+back|duplicate)\b"
+      rf"|\b(?:make|let|have)\s+(?:[a-z'-]+\s+){{1,8}}?play\s+(?={_COUNT})|\bplay(?:s|ed)?\s+(?:(?:[a-z'-]+|@)\s+){{0,8}}?(?={_COUNT})")
 def loop(c: Clause, m: re.Match) -> list[Step]:
+    """ "play it 3 times", "play the recording 3 times in a row", "make the clip play twice": the whole clip,
+    whatever it is called. The words naming it are part of the match, so no other rule reads them
+    ("play the bell ringing in the distance twice" is not a distance recipe). A count before "as fast"
+    or "louder" is a ratio, not plays."""
     q = c.take(("times", "ratio", None), m.end())
+    in_a_row = c.has(r"\b(?:in\s+a\s+row|one\s+after\s+(?:the\s+)?(?:another|other)|consecutively|in\s+succession)\b")
+    if in_a_row:
+        c.consume(*in_a_row.span())
     count = round(q.value) if q else 2
     more = c.has(r"\b(?:more|additional|extra|again)\s+times?\b|\b(?:more|additional|extra)\b")
     if q and more:

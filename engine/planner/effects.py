@@ -67,10 +67,14 @@ def _reverb(c: Clause, m: re.Match, preset: str | None) -> list[Step]:
     return [step("reverb", **params)]
 
 
-@rule("space", rf"(?:\b(?P<pre>in|inside|within|into|from|like|through|throughout|down|of|at|across)\s+(?:(?:the|a|an|some|this|my|our|your|that|one\s+of\s+those)\s+)?(?P<adj>(?:[a-z-]+\s+){{0,2}}?)|\b)(?:{_SPACE})\b(?P<post>(?=[\s-]+(?:reverb|verb|acoustics|ambience|ambiance|reverberation|preset)\b|-like\b))?")
+@rule("space", rf"(?:\b(?P<pre>in|inside|within|into|from|like|through|throughout|down|of|at|across)\s+(?:(?:the|a|an|some|this|my|our|your|that|one\s+of\s+those)\s+)?(?P<adj>(?:[a-z-]+\s+){{0,2}}?)|\b)(?:{_SPACE})\b(?P<post>(?=[\s-]+(?:reverb|verb|acoustics?|ambience|ambiance|reverberation|preset|setting|environment|atmosphere|space)\b|-like\b))?")
 def space(c: Clause, m: re.Match) -> list[Step] | None:
     if m.group("pre") is None and m.group("post") is None:
         return None  # "car horn", "studio quality": a room word that names no room
+    if m.group("post") is None and c.names_a_thing(m.end()):
+        return None  # "the sound of a church bell", "like a church organ": the room word names a thing
+    if c.after_a_named_sound(m.start()):
+        return None  # "pitch the people talking in a kitchen up 2 semitones": where the sound was, part of its name
     if m.group("pre") == "of" and not re.search(r"(?:reverb|verb|sound|acoustics|ambience|echo|effect)\s+$", c.text[: m.start()]):
         return None  # "get rid of the car horn": "of" places a room only after "a reverb of"
     if _removing(c, m):

@@ -96,13 +96,19 @@ _UNIT_TABLE = [
 ]
 _UNIT_RE = "|".join(f"(?P<u{i}>{pat})" for i, (pat, _, _) in enumerate(_UNIT_TABLE))
 QUANTITY = re.compile(rf"(?<![\w.])(?:(?P<num>{NUM})\s?-?\s?|(?P<word>an?|one)\s+)(?:(?:whole|full|entire)\s+)?(?:{_UNIT_RE})(?![\w])|(?<![\w.])(?P<bare>{NUM})(?!\w|\.\d)")
-_INTERVALS = {"octave": 12, "fifth": 7, "fourth": 5, "sixth": 9, "seventh": 11, "third": 4}
-_INTERVAL = re.compile(r"\b(?:an?|one|by|up|down)\s+(?:(perfect|major|minor)\s+)?(octave|fifth|fourth|sixth|seventh|third)\b")
+# intervals in semitones, major or perfect; "minor" and "diminished" take one off, "augmented" adds one.
+# A bare "second" is a time ("a second"), so it counts only with its quality: "a major second".
+_INTERVALS = {"second": 2, "third": 4, "fourth": 5, "tritone": 6, "fifth": 7, "sixth": 9, "seventh": 11, "octave": 12}
+_QUALITY = {None: 0, "perfect": 0, "major": 0, "minor": -1, "diminished": -1, "augmented": 1}
+_INTERVAL = re.compile(
+    r"\b(?:an?|one|by|up|down)\s+(?P<iv>(?:(?P<q>perfect|major|minor|diminished|augmented)\s+)?"
+    r"(?P<n>octave|tritone|fifth|fourth|sixth|seventh|third|second))\b"
+)
 _WORD_QUANTITIES = {
     "twice": ("times", 2.0), "thrice": ("times", 3.0), "once": ("times", 1.0),
-    "double": ("ratio", 2.0), "triple": ("ratio", 3.0), "quadruple": ("ratio", 4.0), "half": ("ratio", 0.5),
+    "double": ("ratio", 2.0), "triple": ("ratio", 3.0), "quadruple": ("ratio", 4.0), "half": ("ratio", 0.5), "halve": ("ratio", 0.5),
 }
-_WORDQ = re.compile(r"\b(twice|thrice|once|double|triple|quadruple|half)\b(?!\s+(?:a|an|the)?\s*(?:second|ms|minute)s?\b)")
+_WORDQ = re.compile(r"\b(twice|thrice|once|double|triple|quadruple|half|halve)\b(?!\s+(?:a|an|the)?\s*(?:second|ms|minute)s?\b)")
 _FACTOR = re.compile(rf"\bby\s+a\s+factor\s+of\s+(?P<num>{NUM})")
 _X_PREFIX = re.compile(rf"(?<![\w.])x\s?(?P<num>{NUM})\b")
 
@@ -122,8 +128,8 @@ def find_quantities(text: str) -> list[Quantity]:
     for m in _X_PREFIX.finditer(text):
         add(float(m.group("num")), "ratio", m.start(), m.end())
     for m in _INTERVAL.finditer(text):
-        semis = _INTERVALS[m.group(2)] - (1 if m.group(1) == "minor" else 0)
-        add(float(semis), "semitones", m.start(2) if m.group(1) is None else m.start(1), m.end())
+        if m.group("n") != "second" or m.group("q") in ("major", "minor"):
+            add(float(_INTERVALS[m.group("n")] + _QUALITY[m.group("q")]), "semitones", m.start("iv"), m.end())
     for m in QUANTITY.finditer(text):
         if m.group("bare") is not None:
             add(float(m.group("bare")), None, m.start(), m.end())

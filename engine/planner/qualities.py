@@ -18,10 +18,8 @@ from ..plan import Step
 from .clause import Clause
 from .dynamics import makeup
 from .intensity import DIRECTION
-from .lexicon import is_known
 from .numbers import NUM
 from .rules import Rule, clamp, percent_to_db, signed, step, words
-from .text import STOPWORDS
 
 _PRED_UP = {"quiet", "weak", "thin", "soft", "low", "lacking", "missing", "dull", "dark", "buried", "small", "faint"}
 _PRED = (
@@ -38,6 +36,7 @@ class Quality:
     nouns: tuple[str, ...]  # need a direction word
     build: Callable[[Clause, int, bool], list[Step]]  # (clause, sign, remove) -> steps
     noun_sign: int = 0  # a noun with no direction word at all: +1 a virtue ("warmth"), -1 a fault ("mud"), 0 say nothing
+    placement: bool = False  # says where a sound is ("in the distance"), which may be part of a sound's name
 
     def rule(self) -> Rule:
         parts = [f"(?P<up>{words(*self.up)})" if self.up else None,
@@ -46,9 +45,11 @@ class Quality:
         return Rule(self.name, re.compile("|".join(p for p in parts if p)), self._match)
 
     def _match(self, c: Clause, m: re.Match) -> list[Step] | None:
+        if self.placement and c.after_a_named_sound(m.start()):
+            return None  # "speed up the church bell ringing in the distance": the bell's name, not a request
         remove = False
         if m.groupdict().get("noun"):
-            if _compound(c, m.end("noun")):
+            if c.names_a_thing(m.end("noun")):
                 return None  # "bass guitar", "air conditioner": a thing, not a band
             pv = m.groupdict().get("pv")
             if pv:
@@ -63,12 +64,6 @@ class Quality:
             d = c.direction(*m.span(), adjective=True)
             sign = inherent * (d.sign if d else 1)
         return self.build(c, sign, remove)
-
-
-def _compound(c: Clause, end: int) -> bool:
-    """Is the word right after `end` an unknown noun, making the match part of a name ("bass guitar")?"""
-    nxt = re.match(r"\s+([a-z][a-z'-]*)", c.work[end:])
-    return bool(nxt) and nxt.group(1) not in STOPWORDS and not is_known(nxt.group(1))
 
 
 def _db(c: Clause, sign: int, amounts: tuple[float, float, float]) -> float:

@@ -17,14 +17,25 @@ from .qualities import Quality
 from .rules import Rule, step, words
 
 
-def _scene(name: str, pattern: str, make: Callable[[Clause], list[Step]]) -> Rule:
-    return Rule(name, re.compile(pattern), lambda c, m: make(c))
+def _scene(name: str, pattern: str, make: Callable[[Clause], list[Step]], thing: bool = False) -> Rule:
+    """A recipe. With `thing`, its name is also an object that may be a sound in the recording ("loop the phone
+    ringing", "denoise the radio broadcast"): then it declines. Any recipe declines when it only continues the
+    name of the sound the verb acts on ("pitch the man speaking on the phone up 2 semitones")."""
+
+    def build(c: Clause, m: re.Match) -> list[Step] | None:
+        if (thing and c.names_an_object(*m.span())) or c.after_a_named_sound(m.start()):
+            return None
+        return make(c)
+
+    return Rule(name, re.compile(pattern), build)
 
 
 def _adjective_scene(name: str, pattern: str, make: Callable[[Clause], list[Step]]) -> Rule:
     """A scene named by an adjective that may only qualify another recipe: "an *old* telephone" is a telephone."""
 
-    def build(c: Clause, m: re.Match) -> list[Step]:
+    def build(c: Clause, m: re.Match) -> list[Step] | None:
+        if c.after_a_named_sound(m.start()):
+            return None
         return [] if re.match(r"[\s,]+#", c.work[m.end():]) else make(c)  # [] : the word is explained, and adds nothing
 
     return Rule(name, re.compile(pattern), build)
@@ -33,17 +44,17 @@ def _adjective_scene(name: str, pattern: str, make: Callable[[Clause], list[Step
 SCENES = [
     _scene("telephone", words("telephone", "phone", "phone call", "landline", "cellphone", "cell phone", "mobile phone", "over the phone",
                               "voicemail", "conference call", "zoom call", "speakerphone", "phone line"),
-           lambda c: [step("band_pass", low_hz=300.0, high_hz=3400.0), step("distortion", drive_db=c.amount(4.0, 8.0, 14.0))]),
+           lambda c: [step("band_pass", low_hz=300.0, high_hz=3400.0), step("distortion", drive_db=c.amount(4.0, 8.0, 14.0))], thing=True),
     _scene("radio", words("walkie talkie", "two way radio", "cb radio", "police radio", "intercom", "radio", "transistor radio", "am radio",
                           "pilot", "cockpit", "dispatcher", "radio transmission", "ham radio", "military radio"),
-           lambda c: [step("band_pass", low_hz=500.0, high_hz=3000.0), step("distortion", drive_db=c.amount(10.0, 15.0, 25.0))]),
+           lambda c: [step("band_pass", low_hz=500.0, high_hz=3000.0), step("distortion", drive_db=c.amount(10.0, 15.0, 25.0))], thing=True),
     _scene("megaphone", words("megaphone", "bullhorn", "loudspeaker", "pa system", "public address", "tannoy", "loud hailer"),
-           lambda c: [step("band_pass", low_hz=600.0, high_hz=4000.0), step("distortion", drive_db=c.amount(15.0, 25.0, 35.0))]),
+           lambda c: [step("band_pass", low_hz=600.0, high_hz=4000.0), step("distortion", drive_db=c.amount(15.0, 25.0, 35.0))], thing=True),
     _scene("small-speaker", words("small speaker", "tiny speaker", "laptop speaker", "laptop speakers", "phone speaker", "cheap speaker",
                                   "cheap speakers", "tinny", "tin can", "toy speaker", "earbud", "earbuds", "laptop", "smartphone", "tablet"),
-           lambda c: [step("band_pass", low_hz=600.0, high_hz=6000.0)]),
+           lambda c: [step("band_pass", low_hz=600.0, high_hz=6000.0)], thing=True),
     _scene("gramophone", words("gramophone", "phonograph", "old record", "78 rpm", "victrola", "wax cylinder", "old timey", "1920s", "1930s", "1940s"),
-           lambda c: [step("band_pass", low_hz=300.0, high_hz=4000.0), step("distortion", drive_db=c.amount(3.0, 6.0, 10.0))]),
+           lambda c: [step("band_pass", low_hz=300.0, high_hz=4000.0), step("distortion", drive_db=c.amount(3.0, 6.0, 10.0))], thing=True),
     _scene("lo-fi", words("lo fi", "lofi", "low fi", "low fidelity", "lo fidelity"),
            lambda c: [step("bitcrush", bits=c.amount(12.0, 10.0, 6.0)), step("low_pass", cutoff_hz=c.amount(8000.0, 5000.0, 3000.0))]),
     _scene("underwater", words("underwater", "under water", "submerged", "in a pool", "beneath the surface", "under the sea", "in a fish tank", "drowning", "below the surface"),
@@ -51,11 +62,11 @@ SCENES = [
     _scene("behind-a-wall", r"\b(?:behind|through)\s+(?:a|the)\s+(?:wall|door|closed\s+door|floor|ceiling)\b|\b(?:in|from)\s+(?:the|a|an)\s+(?:next|other|another|adjacent)\s+room\b|\b(?:another|the\s+next|the\s+other)\s+room\b|\bnext\s+door\b|\b(?:up|down)stairs\b|\boutside\s+(?:the|a)\s+(?:club|room|building|house)\b|\bunder\s+(?:a|the)\s+(?:blanket|pillow)\b|\bin\s+(?:a|the)\s+(?:car\s+)?trunk\b|\binside\s+a\s+box\b",
            lambda c: [step("low_pass", cutoff_hz=c.amount(1200.0, 700.0, 400.0)), step("gain", db=-c.amount(2.0, 4.0, 8.0))]),
     _scene("robot", words("robot", "robotic", "robots", "metallic", "cyborg", "android", "dalek", "vocoder", "machine voice", "computer voice", "synthetic voice", "droid", "automaton"),
-           lambda c: [step("echo", delay_s=0.012, feedback=c.amount(0.4, 0.6, 0.8), mix=0.5), step("peak_eq", freq_hz=1500.0, gain_db=3.0, q=1.0)]),
+           lambda c: [step("echo", delay_s=0.012, feedback=c.amount(0.4, 0.6, 0.8), mix=0.5), step("peak_eq", freq_hz=1500.0, gain_db=3.0, q=1.0)], thing=True),
     _scene("monster", words("monster", "monstrous", "demon", "demonic", "ogre", "troll", "beast", "evil", "villain", "darth vader", "possessed"),
-           lambda c: [step("pitch_shift", semitones=-c.amount(4.0, 7.0, 12.0)), step("distortion", drive_db=8.0), step("low_shelf", freq_hz=150.0, gain_db=3.0)]),
+           lambda c: [step("pitch_shift", semitones=-c.amount(4.0, 7.0, 12.0)), step("distortion", drive_db=8.0), step("low_shelf", freq_hz=150.0, gain_db=3.0)], thing=True),
     _scene("chipmunk", words("chipmunk", "chipmunks", "helium", "squeaky", "cartoon", "cartoonish", "alvin", "mickey mouse"),
-           lambda c: [step("pitch_shift", semitones=c.amount(4.0, 7.0, 12.0))]),
+           lambda c: [step("pitch_shift", semitones=c.amount(4.0, 7.0, 12.0))], thing=True),
     _scene("child", r"\b(?:child|kid|baby|little\s+girl|little\s+boy)(?:'s)?\s+voice\b|\blike\s+a\s+(?:child|kid)\b|\bchild[\s-]?like\b",
            lambda c: [step("pitch_shift", semitones=c.amount(2.0, 4.0, 6.0))]),
     _scene("hollow", words("hollow", "hollower", "tubby", "through a tube", "in a tube", "through a pipe"),
@@ -97,7 +108,7 @@ DISTANCE = Quality(
         "further back", "farther back", "way back", "in the background", "from across the room", "from across the street", "from far away", "remote"),
     down=("closer", "close up", "up close", "nearer", "near", "intimate", "upfront", "up front", "in your face", "right in front", "in my ear",
           "close to the mic", "next to me", "close"),
-    nouns=(), build=_distance,
+    nouns=(), build=_distance, placement=True,
 )
 MUFFLED = Quality("muffled", up=("muffled", "muffle", "muffling", "dampened", "damped", "smothered", "covered"), down=("unmuffle", "unmuffled"),
                   nouns=(), build=_muffled)

@@ -51,6 +51,7 @@ _POLITE = re.compile(
     r"\b(?:please|pls|plz|kindly|lol|thanks|thank\s+you|okay|ok|hey|hi|hello|for\s+me|if\s+(?:possible|you\s+can)"
     r"|(?:can|could|would|will)\s+(?:you|we|i)(?:\s+(?:please|maybe|just))?"
     r"|i(?:'d|\s+would)?\s+(?:want|like|need|wish)(?:\s+you)?\s+to(?:\s+(?:use|have|apply))?|i\s+want|i'd\s+like|i\s+need"
+    r"|i(?:'d|\s+would)?\s+(?:rather|prefer)(?:\s+(?:you|it\s+if\s+you))?(?:\s+to)?"
     r"|let'?s|let\s+us|why\s+not|is\s+it\s+possible\s+to|would\s+it\s+be\s+possible\s+to|try\s+to|go\s+ahead\s+and|instruction|step\s+\d+)\b"
 )
 _LEAD = re.compile(r"^(?:\s*(?:(?:and|then|also|next|finally|lastly|firstly|secondly|thirdly|after\s+that|afterwards|plus|but|so|now)\b|(?:first|second|third)\s*,|\d+[.)](?=\s)|[-*](?=\s))[\s,:]*)+")
@@ -122,7 +123,7 @@ STOPWORDS = word_set(
     playing played heard hear recorded placed located happening set it's that's there's what's one's sure
     okay ok yes no not don't doesn't isn't use using apply applying put give giving add adding db dbfs hz khz k ms s
     sec secs st x lufs bpm original normal current usual default peak peaks frequency frequencies freqs band bands
-    range enough instead anymore whole currently notch
+    range enough instead anymore whole currently notch filter filters plugin plug-in pedal processing
     """
 )
 
@@ -143,6 +144,6 @@ VERBS = word_set(
     attenuate saturate distort bitcrush crush smooth roll notch isolate separate replace dial knock push tighten
     thicken fatten open lose kill strip duplicate echo delay detune tune scoop dip accentuate bump clip truncate high
     low band de-ess deess fix restore cancel suppress eliminate drown bury move place send overlay incorporate include
-    introduce generate create transform let use
+    introduce generate create transform let use have simulate emulate imitate mimic
     """
 )

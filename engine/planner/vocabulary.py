@@ -49,7 +49,7 @@ from .tempo import pitch, resample, speed
 _GENERIC_SCENES = {"ghostly", "dramatic", "vintage", "spacious"}
 
 
-@rule("semitones", rf"(?<![\w.])(?:{NUM}|an?|one)\s?(?:semi-?tones?|semis?|st|half[\s-]?steps?|whole[\s-]?(?:steps?|tones?)|tones?|steps?|octaves?|cents?)\b|\b(?:octave|fifth|fourth|third)\b")
+@rule("semitones", rf"(?<![\w.])(?:{NUM}|an?|one)\s?(?:semi-?tones?|semis?|st|half[\s-]?steps?|whole[\s-]?(?:steps?|tones?)|tones?|steps?|octaves?|cents?)\b|\b(?:octave|tritone|fifth|fourth|third|sixth|seventh|(?:major|minor)\s+second)\b")
 def by_semitones(c: Clause, m: re.Match) -> list[Step] | None:
     q = c.take(("semitones",), m.start())
     if q is None:
