@@ -14,7 +14,7 @@ from engine import __version__
 
 from . import console
 
-COMMANDS = ["edit", "plan", "info", "ops", "replay", "chain", "batch", "show", "play"]
+COMMANDS = ["edit", "plan", "info", "ops", "replay", "chain", "batch", "show", "play", "gen_data", "eval", "models", "serve", "train"]
 
 app = typer.Typer(
     name="sao",

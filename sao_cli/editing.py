@@ -1,17 +1,18 @@
-"""What `edit`, `chain` and `replay` share: plan, run, report."""
+"""What `edit`, `chain`, `batch` and `replay` share: plan, the neural model, run, report, play and plot."""
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import console
 
 
 def make_plans(instructions: list[str], engine: str):
+    from engine.errors import SaoError
     from engine.plan import neural_plan
     from engine.planner import make_plan
-
-    from engine.errors import SaoError
 
     plans = []
     for i, text in enumerate(instructions, 1):
@@ -57,3 +58,128 @@ def report(request, outcome, as_json: bool) -> None:
                 "warnings": outcome.warnings,
             }
         )
+
+
+def neural_settings(steps: int, cfg: float, strength: float, seed: int | None, device, precision,
+                    window: float | None, batch_size: int = 1):
+    """NeuralSettings from the command line (a usage error, exit 2, for a bad one)."""
+    from engine.neural.editor import NeuralSettings
+
+    settings = NeuralSettings(steps=steps, cfg=cfg, strength=strength, seed=seed, device=device.value,
+                              precision=precision.value, batch_size=batch_size, window_s=window)
+    settings.check()
+    return settings
+
+
+def needs_model(plans, engine: str) -> bool:
+    """Whether the model must load: some step is neural and --engine dsp does not refuse it first."""
+    return engine != "dsp" and any(p.needs_model for p in plans)
+
+
+def resolve_model_for(plans, model: str | None) -> str:
+    """The model folder for plans that need one; NeedsModel (exit 6) naming the first step that does."""
+    from engine.errors import NeedsModel
+    from engine.neural.sources import resolve_model
+
+    try:
+        return str(resolve_model(model))
+    except NeedsModel as e:
+        i, plan = next((i, p) for i, p in enumerate(plans, 1) if p.needs_model)
+        where = f"step {i} ('{plan.instruction}')" if len(plans) > 1 else f"'{plan.instruction}'"
+        e.message = f"{where} needs the SAO-Instruct model: {e.message}"
+        raise
+
+
+def fix_seed(settings) -> str | None:
+    """Draw the seed now when none was given (so every step and file shares it); returns how to repeat it."""
+    from engine.neural.editor import draw_seed
+
+    if settings.seed is not None:
+        return None
+    settings.seed = draw_seed()
+    return f"seed {settings.seed} (--seed {settings.seed} repeats this edit)"
+
+
+def neural_editor(plans, engine: str, model: str | None, settings):
+    """The editor for plans that need the model, loaded at their first neural step; else None."""
+    from engine.neural.editor import LazyEditor
+
+    if not needs_model(plans, engine):
+        return None
+    path = resolve_model_for(plans, model)
+    drawn = fix_seed(settings)
+
+    def loaded(editor) -> None:
+        console.info(f"model {editor.name} on {editor.device} ({editor.precision})" + (f"; {drawn}" if drawn else ""))
+
+    return LazyEditor(path, settings, on_load=loaded)
+
+
+@contextlib.contextmanager
+def diffusion_progress(editor):
+    """A progress bar on stderr over each neural edit's diffusion steps (the engine calls editor.progress).
+
+    Only on a terminal: in a log a redrawn bar is noise.
+    """
+    if editor is None or console.state["quiet"] or not console.err.is_terminal:
+        yield
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(TextColumn("neural edit"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
+                   TimeRemainingColumn(), console=console.err, transient=True)
+    task = bar.add_task("", total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    editor.progress = update
+    with bar:
+        yield
+
+
+@dataclass
+class AfterWrite:
+    """--play and --plot: checked before the edit, done once the output is written."""
+
+    input: str
+    output: str
+    play: bool = False
+    png: str | None = None
+
+    @classmethod
+    def check(cls, input: str, output: str, play: bool, plot: bool, plot_file: Path | None, force: bool) -> "AfterWrite":
+        from engine.errors import UsageError
+
+        png = None
+        if plot or plot_file is not None:
+            if "-" in (input, output):
+                raise UsageError("--plot needs a file input and a file output, not '-'")
+            from engine.plot import check_png_output
+
+            png = str(plot_file) if plot_file is not None else str(Path(output).with_suffix(".png"))
+            check_png_output(png, force)
+        if play:
+            if output == "-":
+                raise UsageError("--play needs a file output, not '-'")
+            from engine.playback import output_device
+
+            output_device()  # exit 7 now, before any work, when there is nothing to play on
+        return cls(input, output, play, png)
+
+    def run(self) -> None:
+        if self.png:
+            from engine.plot import render_png
+
+            render_png(self.input, self.output, self.png, view="both")
+            console.info(f"wrote {self.png}")
+        if self.play:
+            from .commands.play import play_paths
+
+            play_paths([self.output])

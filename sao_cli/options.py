@@ -28,3 +28,33 @@ BITS = typer.Option(None, "--bits", help="Output bit depth: 8, 16, 24 or 32 (flo
 CLIP = typer.Option(Clip.limit, "--clip", help="What to do when an integer output would clip: limit to -0.1 dBFS true peak (default), allow, or error.")
 NO_SIDECAR = typer.Option(False, "--no-sidecar", help="Do not write OUT.sao.json.")
 SIDECAR = typer.Option(None, "--sidecar", help="Write the sidecar here (needed to get one with -o -).")
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cuda = "cuda"
+    mps = "mps"
+    cpu = "cpu"
+
+
+class Precision(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+
+
+# Neural edits (SAO-Instruct). The model loads only when a step needs it.
+MODEL = typer.Option(None, "--model", help="The SAO-Instruct model: a folder, a stable-audio-tools checkpoint or a name. Default: $SAO_MODEL, else sao-instruct.")
+STEPS = typer.Option(100, "--steps", min=1, help="Diffusion steps per neural edit: fewer is faster, more is cleaner.")
+CFG = typer.Option(5.0, "--cfg", min=0.0, help="How closely a neural edit follows the instruction (classifier-free guidance; 1 = none).")
+STRENGTH = typer.Option(4.0, "--strength", help="How far a neural edit may move from the input: the starting noise level, useful from about 2 to 6; near 0 keeps the input (as the VAE renders it).")
+SEED = typer.Option(None, "--seed", min=0, help="Seed for neural edits: the same seed gives the same file. Default: drawn, printed and recorded in the sidecar.")
+DEVICE = typer.Option(Device.auto, "--device", help="Where the model runs; auto: cuda, else mps, else cpu.")
+PRECISION = typer.Option(Precision.fp32, "--precision", help="The model's number format; bf16 and fp16 are faster on GPUs.")
+WINDOW = typer.Option(None, "--window", min=1.0, help="Seconds per model window for audio longer than it (default: the model's, about 47.5 s); shorter needs less memory.")
+BATCH_SIZE = typer.Option(1, "--batch-size", min=1, help="Edit this many equal-length clips together in one model batch (faster on GPUs, more memory).")
+
+# After writing.
+PLAY = typer.Option(False, "--play", help="Play the result when it is written (not with -o -).")
+PLOT = typer.Option(False, "--plot", help="Also draw the input and the result, and their difference, as a PNG: <output stem>.png beside the output.")
+PLOT_FILE = typer.Option(None, "--plot-file", help="Write the --plot PNG here instead (implies --plot).")

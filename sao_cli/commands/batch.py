@@ -29,18 +29,49 @@ def batch(
     bits: Optional[int] = options.BITS,
     clip: options.Clip = options.CLIP,
     no_sidecar: bool = options.NO_SIDECAR,
+    model: Optional[str] = options.MODEL,
+    steps: int = options.STEPS,
+    cfg: float = options.CFG,
+    strength: float = options.STRENGTH,
+    seed: Optional[int] = options.SEED,
+    device: options.Device = options.DEVICE,
+    precision: options.Precision = options.PRECISION,
+    window: Optional[float] = options.WINDOW,
+    batch_size: int = options.BATCH_SIZE,
 ) -> None:
-    """Edit every file of a folder or glob; one bad file is reported and the rest go on (exit 8 if any failed)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    """Edit every file of a folder or glob; one bad file is reported and the rest go on (exit 8 if any failed).
+
+    Neural edits load the model once per worker; --batch-size N edits N equal-length files in one model batch.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from engine.audio_io import WRITABLE
-    from engine.batch import BatchSpec, find_inputs, plan_items, remove_stale_temp_files, run_batch
+    from engine.batch import (
+        BatchSpec,
+        find_inputs,
+        plan_items,
+        remove_stale_temp_files,
+        run_batch,
+    )
     from engine.errors import BatchFailed, UsageError
     from engine.pipeline import OutputSpec
     from engine.shard import parse_shard
 
-    from ..editing import make_plans
+    from ..editing import (
+        fix_seed,
+        make_plans,
+        needs_model,
+        neural_settings,
+        resolve_model_for,
+    )
 
+    settings = neural_settings(steps, cfg, strength, seed, device, precision, window, batch_size)
     if ext is not None and f".{ext.lstrip('.').lower()}" not in WRITABLE:
         raise UsageError(f"--ext {ext}: use wav, flac, ogg or aiff")
     plans = make_plans([instruction], engine.value)
@@ -48,6 +79,12 @@ def batch(
     if out_dir.resolve() == root.resolve():
         raise UsageError("the output folder must differ from the input folder")
     spec = BatchSpec(plans, out_dir, engine.value, force, skip_existing, ext, not no_sidecar, OutputSpec("", sr, channels, bits, clip.value))
+    if needs_model(plans, engine.value):  # resolved here, so a missing model stops the run before any file (exit 6)
+        spec.model = resolve_model_for(plans, model)
+        drawn = fix_seed(settings)  # one seed for every file, in every worker
+        if drawn:
+            console.info(drawn)
+        spec.neural = settings
     items = plan_items(root, files, spec, parse_shard(shard))
     if not items:
         raise UsageError(f"no audio files to process in {source}" + (f" (shard {shard})" if shard else ""))

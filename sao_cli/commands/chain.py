@@ -39,14 +39,34 @@ def chain(
     clip: options.Clip = options.CLIP,
     no_sidecar: bool = options.NO_SIDECAR,
     sidecar: Optional[Path] = options.SIDECAR,
+    play: bool = options.PLAY,
+    plot: bool = options.PLOT,
+    plot_file: Optional[Path] = options.PLOT_FILE,
+    model: Optional[str] = options.MODEL,
+    steps: int = options.STEPS,
+    cfg: float = options.CFG,
+    strength: float = options.STRENGTH,
+    seed: Optional[int] = options.SEED,
+    device: options.Device = options.DEVICE,
+    precision: options.Precision = options.PRECISION,
+    window: Optional[float] = options.WINDOW,
 ) -> None:
     """Apply several instructions in order; the sidecar records every step, so `sao replay` reproduces the chain."""
     from engine.errors import UsageError
     from engine.pipeline import EditRequest, OutputSpec, run_edit
 
-    from ..editing import make_plans, report, sidecar_target
+    from ..editing import (
+        AfterWrite,
+        diffusion_progress,
+        make_plans,
+        neural_editor,
+        neural_settings,
+        report,
+        sidecar_target,
+    )
     from ..views import show_plan
 
+    settings = neural_settings(steps, cfg, strength, seed, device, precision, window)
     texts = list(instructions or []) + (read_steps_file(steps_file) if steps_file else [])
     if not texts:
         raise UsageError("give at least one instruction, or a steps file with -f")
@@ -57,6 +77,8 @@ def chain(
         return
     if as_json and output == "-":
         raise UsageError("--json cannot be combined with -o - (both would use stdout)")
+    after = AfterWrite.check(input, output, play, plot, plot_file, force)
+    editor = neural_editor(plans, engine.value, model, settings)  # one model for every step
     request = EditRequest(
         input=input,
         plans=plans,
@@ -66,8 +88,10 @@ def chain(
         sidecar=sidecar_target(output, no_sidecar, sidecar),
         keep_intermediates=keep_intermediates,
     )
-    outcome = run_edit(request, on_step=lambda i, plan: console.info(f"step {i}/{len(plans)}: {plan.instruction}"))
+    with diffusion_progress(editor):
+        outcome = run_edit(request, neural=editor, on_step=lambda i, plan: console.info(f"step {i}/{len(plans)}: {plan.instruction}"))
     report(request, outcome, as_json)
+    after.run()
 
 
 def register(app: typer.Typer) -> None:

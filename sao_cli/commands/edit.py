@@ -26,15 +26,35 @@ def edit(
     clip: options.Clip = options.CLIP,
     no_sidecar: bool = options.NO_SIDECAR,
     sidecar: Optional[Path] = options.SIDECAR,
+    play: bool = options.PLAY,
+    plot: bool = options.PLOT,
+    plot_file: Optional[Path] = options.PLOT_FILE,
+    model: Optional[str] = options.MODEL,
+    steps: int = options.STEPS,
+    cfg: float = options.CFG,
+    strength: float = options.STRENGTH,
+    seed: Optional[int] = options.SEED,
+    device: options.Device = options.DEVICE,
+    precision: options.Precision = options.PRECISION,
+    window: Optional[float] = options.WINDOW,
 ) -> None:
     """Edit INPUT as INSTRUCTION says, and write the result."""
     from engine.audio_io import default_output_path
     from engine.errors import UsageError
     from engine.pipeline import EditRequest, OutputSpec, run_edit
 
-    from ..editing import make_plans, report, sidecar_target
+    from ..editing import (
+        AfterWrite,
+        diffusion_progress,
+        make_plans,
+        neural_editor,
+        neural_settings,
+        report,
+        sidecar_target,
+    )
     from ..views import show_plan
 
+    settings = neural_settings(steps, cfg, strength, seed, device, precision, window)
     plans = make_plans([instruction], engine.value)
     if dry_run:
         show_plan(plans[0], as_json)
@@ -45,6 +65,8 @@ def edit(
         output = str(default_output_path(input))
     if as_json and output == "-":
         raise UsageError("--json cannot be combined with -o - (both would use stdout)")
+    after = AfterWrite.check(input, output, play, plot, plot_file, force)
+    editor = neural_editor(plans, engine.value, model, settings)
     request = EditRequest(
         input=input,
         plans=plans,
@@ -53,8 +75,10 @@ def edit(
         force=force,
         sidecar=sidecar_target(output, no_sidecar, sidecar),
     )
-    outcome = run_edit(request)
+    with diffusion_progress(editor):
+        outcome = run_edit(request, neural=editor)
     report(request, outcome, as_json)
+    after.run()
 
 
 def register(app: typer.Typer) -> None:
