@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 from .audio_io import READABLE_EXTENSIONS, WRITABLE
 from .errors import SaoError, UsageError
-from .pipeline import EditRequest, OutputSpec, run_edit
+from .pipeline import EditRequest, OutputSpec
+from .server.client import run_via_server_or_local
 from .plan import EditPlan
 from .shard import in_shard
 
@@ -63,6 +64,7 @@ class BatchSpec:
     output: OutputSpec = field(default_factory=lambda: OutputSpec(""))
     model: str | None = None  # the model folder, when a plan needs it
     neural: "NeuralSettings | None" = None  # engine.neural.editor.NeuralSettings; None: no model (neural steps fail)
+    server: str = "off"  # auto | off | a socket PATH: where each file's edit runs (engine.server.client)
 
     @property
     def batch_size(self) -> int:
@@ -113,7 +115,7 @@ def run_item(item: BatchItem, spec: BatchSpec, neural=None) -> BatchResult:
         Path(item.output).parent.mkdir(parents=True, exist_ok=True)
         out = OutputSpec(item.output, spec.output.sample_rate, spec.output.channels, spec.output.bits, spec.output.clip)
         request = EditRequest(item.input, spec.plans, out, spec.engine, spec.force, item.sidecar)
-        outcome = run_edit(request, neural=neural)
+        outcome = run_via_server_or_local(request, spec.server, neural, model=spec.model, settings=spec.neural)
         message = "; ".join(outcome.warnings)
         return BatchResult(item, "ok", message, 0, time.perf_counter() - start)
     except SaoError as e:

@@ -3,6 +3,8 @@
 `sao edit`, `sao chain`, `sao replay`, `sao batch` and the server all go through
 `run_edit`, so they share the same safety rules: the output is checked before any
 work, every step is checked before the first runs, and files appear atomically.
+Long files whose steps can all stream are edited block by block (engine.stream),
+with the same output file as in memory.
 """
 
 from __future__ import annotations
@@ -13,18 +15,25 @@ from typing import Callable
 
 import numpy as np
 
+from . import stream
 from .audio_io import (
     Audio,
+    Encoder,
     bits_of,
     check_output,
+    clip_gain,
     file_sha256,
+    is_integer_subtype,
+    needs_dither,
+    open_output,
     output_subtype,
-    prepare_for_write,
     read_audio,
     write_audio,
+    write_blocks,
     WRITABLE,
 )
 from .errors import SaoError, UsageError
+from .measure import sample_peak, true_peak
 from .ops import get_operation
 from .plan import EditPlan
 from .render import NeuralEditor, check_runnable, render_plan
@@ -53,12 +62,26 @@ class EditRequest:
 
 @dataclass
 class EditOutcome:
+    """What an edit gave. After a streamed edit (a long file) the audio never sat in
+    memory: `samples` and `source.samples` are then read-only stand-ins of the right
+    shape holding no data (`streamed` says so; read the files for the audio), and
+    `source.sha256` is only filled in when a sidecar was asked for."""
+
     source: Audio
     samples: np.ndarray
     sample_rate: int
     output_sha256: str | None
     warnings: list[str] = field(default_factory=list)
     sidecar: dict | None = None
+    streamed: bool = False
+
+    @property
+    def frames(self) -> int:
+        return int(self.samples.shape[1])
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
 
 
 def conform(samples: np.ndarray, sample_rate: int, spec: OutputSpec) -> tuple[np.ndarray, int]:
@@ -75,12 +98,21 @@ def conform(samples: np.ndarray, sample_rate: int, spec: OutputSpec) -> tuple[np
     return samples, sample_rate
 
 
+def output_format(source: Audio, spec: OutputSpec) -> tuple[str, str]:
+    """(format, subtype) of the output file."""
+    fmt = "WAV" if spec.path == "-" else WRITABLE[Path(spec.path).suffix.lower()]
+    return fmt, output_subtype(fmt, source.subtype, spec.bits)
+
+
 def write_output(source: Audio, samples: np.ndarray, sample_rate: int, spec: OutputSpec) -> tuple[str | None, list[str]]:
     """Write with the clipping policy and dither; returns (sha256 of the file, warnings)."""
-    fmt = "WAV" if spec.path == "-" else WRITABLE[Path(spec.path).suffix.lower()]
-    subtype = output_subtype(fmt, source.subtype, spec.bits)
-    samples, warnings = prepare_for_write(samples, sample_rate, subtype, bits_of(source.subtype), spec.clip)
-    write_audio(spec.path, samples, sample_rate, subtype, fmt)
+    fmt, subtype = output_format(source, spec)
+    gain, warnings = None, []
+    if is_integer_subtype(subtype):
+        gain, warnings = clip_gain(sample_peak(samples), lambda: true_peak(samples, sample_rate), spec.clip)
+    with open_output(spec.path, sample_rate, samples.shape[0], subtype, fmt) as f:
+        dither = needs_dither(f.subtype, bits_of(source.subtype))
+        write_blocks(f, samples, Encoder(f.subtype, *samples.shape, dither=dither, gain=gain))
     return (None if spec.path == "-" else file_sha256(spec.path)), warnings
 
 
@@ -97,7 +129,8 @@ def run_edit(request: EditRequest, neural: NeuralEditor | None = None, on_step: 
             raise UsageError("--keep-intermediates needs a file output, not '-'")
         for i in range(1, len(request.plans)):
             check_output(intermediate_path(out, i), [request.input], request.force)
-    source = read_audio(request.input)
+    long_input = stream.describe_input(request.input) if "-" not in (request.input, out) and not request.keep_intermediates else None
+    source = long_input or read_audio(request.input)
     for i, plan in enumerate(request.plans, 1):
         try:
             check_runnable(plan, request.engine, neural)
@@ -105,6 +138,11 @@ def run_edit(request: EditRequest, neural: NeuralEditor | None = None, on_step: 
             if len(request.plans) > 1:
                 e.message = f"step {i} ('{plan.instruction}'): {e.message}"
             raise
+    if long_input is not None:
+        edit = plan_streamed(request, long_input)
+        if edit is not None:
+            return run_streamed(request, edit, on_step)
+        source = read_audio(request.input)
     samples, sr = source.samples, source.sample_rate
     records, intermediates = [], []
     for i, plan in enumerate(request.plans, 1):
@@ -123,10 +161,41 @@ def run_edit(request: EditRequest, neural: NeuralEditor | None = None, on_step: 
     sha, warnings = write_output(source, samples, sr, request.output)
     for path, step_samples, step_sr in intermediates:  # only once every step has succeeded
         write_audio(path, step_samples, step_sr, "FLOAT", "WAV")
-    outcome = EditOutcome(source, samples, sr, sha, warnings)
+    return finish_outcome(request, EditOutcome(source, samples, sr, sha, warnings), records)
+
+
+def finish_outcome(request: EditRequest, outcome: EditOutcome, records: list[dict]) -> EditOutcome:
+    """Write the sidecar, if asked for."""
     if request.sidecar:
         spec = request.output
-        fmt = {"sample_rate": sr, "channels": int(samples.shape[0]), "bits": spec.bits, "clip": spec.clip}
-        outcome.sidecar = make_sidecar(request.input, source, records, out, sha or "", fmt)
+        fmt = {"sample_rate": outcome.sample_rate, "channels": int(outcome.samples.shape[0]), "bits": spec.bits, "clip": spec.clip}
+        outcome.sidecar = make_sidecar(request.input, outcome.source, records, spec.path, outcome.output_sha256 or "", fmt)
         write_sidecar(request.sidecar, outcome.sidecar)
     return outcome
+
+
+def plan_streamed(request: EditRequest, source: Audio) -> stream.StreamedEdit | None:
+    """The edit as a streamed one, or None when some step, or --sr, needs the file in memory."""
+    steps = stream.streamable_steps(request.plans)
+    spec = request.output
+    if steps is None or spec.sample_rate not in (None, source.sample_rate):
+        return None
+    return stream.StreamedEdit.plan(request.input, source, steps, finish=lambda block: conform(block, source.sample_rate, spec)[0])
+
+
+def run_streamed(request: EditRequest, edit: stream.StreamedEdit, on_step: Callable[[int, EditPlan], None] | None) -> EditOutcome:
+    """The plans run together, block by block; on_step hears of each before the work starts.
+
+    The input's sha256 (a read of the whole file) is taken only for the sidecar that needs it.
+    """
+    source = edit.source
+    if request.sidecar:
+        source.sha256 = file_sha256(request.input)
+    for i, plan in enumerate(request.plans, 1):
+        if on_step:
+            on_step(i, plan)
+    fmt, subtype = output_format(source, request.output)
+    warnings = edit.run(request.output.path, fmt, subtype, bits_of(source.subtype), request.output.clip)
+    samples = np.broadcast_to(np.float32(0), (edit.channels, source.frames))
+    outcome = EditOutcome(source, samples, source.sample_rate, file_sha256(request.output.path), warnings, streamed=True)
+    return finish_outcome(request, outcome, [step_record(plan) for plan in request.plans])

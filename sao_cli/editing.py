@@ -41,9 +41,9 @@ def report(request, outcome, as_json: bool) -> None:
     for w in outcome.warnings:
         console.warn(w)
     out = request.output.path
-    seconds = outcome.samples.shape[1] / outcome.sample_rate
+    seconds = outcome.frames / outcome.sample_rate  # an EditOutcome, or a server's ServedOutcome (no samples)
     if out != "-":
-        console.info(f"wrote {out} ({seconds:.2f} s, {outcome.sample_rate} Hz, {outcome.samples.shape[0]} ch)")
+        console.info(f"wrote {out} ({seconds:.2f} s, {outcome.sample_rate} Hz, {outcome.channels} ch)")
     if as_json:
         console.print_json(
             {
@@ -52,7 +52,7 @@ def report(request, outcome, as_json: bool) -> None:
                 "sidecar": request.sidecar,
                 "duration_s": round(seconds, 6),
                 "sample_rate": outcome.sample_rate,
-                "channels": int(outcome.samples.shape[0]),
+                "channels": outcome.channels,
                 "sha256": outcome.output_sha256,
                 "plans": [p.to_dict() for p in request.plans],
                 "warnings": outcome.warnings,

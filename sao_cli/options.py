@@ -58,3 +58,4 @@ BATCH_SIZE = typer.Option(1, "--batch-size", min=1, help="Edit this many equal-l
 PLAY = typer.Option(False, "--play", help="Play the result when it is written (not with -o -).")
 PLOT = typer.Option(False, "--plot", help="Also draw the input and the result, and their difference, as a PNG: <output stem>.png beside the output.")
 PLOT_FILE = typer.Option(None, "--plot-file", help="Write the --plot PNG here instead (implies --plot).")
+SERVER = typer.Option("auto", "--server", help="auto: send the edit to a running `sao serve` when it serves the same model, else run it here; off: always run it here; PATH: the server on that socket (exit 9 if none runs there).")

@@ -73,6 +73,9 @@ def test_a_seed_repeats_an_edit_byte_for_byte(tiny_model, clip, tmp_path):
     assert side["settings"] == {"steps": 8, "cfg": 5.0, "strength": 4.0, "device": "cpu", "precision": "fp32"}
     edit(clip, tmp_path / "b.wav", "--model", tiny_model, "--seed", seed)
     assert (tmp_path / "b.wav").read_bytes() == (tmp_path / "a.wav").read_bytes()
+    r = run("replay", tmp_path / "a.wav.sao.json", "-o", tmp_path / "replayed.wav")  # the recorded model, settings and seed
+    assert r.exit_code == 0 and "identical" in r.stderr, r.stderr
+    assert (tmp_path / "replayed.wav").read_bytes() == (tmp_path / "a.wav").read_bytes()
     a = sf.read(tmp_path / "a.wav", dtype="float32")[0]
     edit(clip, tmp_path / "c.wav", "--model", tiny_model, "--seed", seed + 1)
     assert changed(sf.read(tmp_path / "c.wav", dtype="float32")[0], a)

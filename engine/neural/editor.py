@@ -207,7 +207,7 @@ class SaoInstructEditor:
         settings = {"steps": s.steps, "cfg": s.cfg, "strength": s.strength, "device": self.device, "precision": self.precision}
         if s.window_s is not None:
             settings["window_s"] = s.window_s
-        return step_record(plan, seed=self.seed, model={"name": self.name, "sha256": self.sha256}, settings=settings)
+        return step_record(plan, seed=self.seed, model={"name": self.name, "sha256": self.sha256, "path": str(self.bundle.path)}, settings=settings)
 
     def edit(self, samples: np.ndarray, sample_rate: int, step: Step) -> np.ndarray:
         return self.edit_batch([(samples, sample_rate, step)])[0]

@@ -37,6 +37,7 @@ def batch(
     device: options.Device = options.DEVICE,
     precision: options.Precision = options.PRECISION,
     window: Optional[float] = options.WINDOW,
+    server: str = options.SERVER,
     batch_size: int = options.BATCH_SIZE,
 ) -> None:
     """Edit every file of a folder or glob; one bad file is reported and the rest go on (exit 8 if any failed).
@@ -78,7 +79,8 @@ def batch(
     root, files = find_inputs(source, recursive)
     if out_dir.resolve() == root.resolve():
         raise UsageError("the output folder must differ from the input folder")
-    spec = BatchSpec(plans, out_dir, engine.value, force, skip_existing, ext, not no_sidecar, OutputSpec("", sr, channels, bits, clip.value))
+    spec = BatchSpec(plans, out_dir, engine.value, force, skip_existing, ext, not no_sidecar, OutputSpec("", sr, channels, bits, clip.value),
+                     server=server)
     if needs_model(plans, engine.value):  # resolved here, so a missing model stops the run before any file (exit 6)
         spec.model = resolve_model_for(plans, model)
         drawn = fix_seed(settings)  # one seed for every file, in every worker

@@ -50,10 +50,12 @@ def chain(
     device: options.Device = options.DEVICE,
     precision: options.Precision = options.PRECISION,
     window: Optional[float] = options.WINDOW,
+    server: str = options.SERVER,
 ) -> None:
     """Apply several instructions in order; the sidecar records every step, so `sao replay` reproduces the chain."""
     from engine.errors import UsageError
-    from engine.pipeline import EditRequest, OutputSpec, run_edit
+    from engine.pipeline import EditRequest, OutputSpec
+    from engine.server.client import run_via_server_or_local
 
     from ..editing import (
         AfterWrite,
@@ -89,7 +91,8 @@ def chain(
         keep_intermediates=keep_intermediates,
     )
     with diffusion_progress(editor):
-        outcome = run_edit(request, neural=editor, on_step=lambda i, plan: console.info(f"step {i}/{len(plans)}: {plan.instruction}"))
+        outcome = run_via_server_or_local(request, server, editor,
+                                          on_step=lambda i, plan: console.info(f"step {i}/{len(plans)}: {plan.instruction}"))
     report(request, outcome, as_json)
     after.run()
 

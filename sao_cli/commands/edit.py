@@ -37,11 +37,13 @@ def edit(
     device: options.Device = options.DEVICE,
     precision: options.Precision = options.PRECISION,
     window: Optional[float] = options.WINDOW,
+    server: str = options.SERVER,
 ) -> None:
     """Edit INPUT as INSTRUCTION says, and write the result."""
     from engine.audio_io import default_output_path
     from engine.errors import UsageError
-    from engine.pipeline import EditRequest, OutputSpec, run_edit
+    from engine.pipeline import EditRequest, OutputSpec
+    from engine.server.client import run_via_server_or_local
 
     from ..editing import (
         AfterWrite,
@@ -76,7 +78,7 @@ def edit(
         sidecar=sidecar_target(output, no_sidecar, sidecar),
     )
     with diffusion_progress(editor):
-        outcome = run_edit(request, neural=editor)
+        outcome = run_via_server_or_local(request, server, editor)
     report(request, outcome, as_json)
     after.run()
 

@@ -16,6 +16,7 @@ def replay(
     sidecar_file: Path = typer.Argument(..., help="A sidecar written by edit or chain (OUT.sao.json)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Where to write; default: the recorded output path (needs --force if it exists)."),
     input: Optional[str] = typer.Option(None, "--input", "-i", help="Read the input from here instead of the recorded path (its hash must still match)."),
+    model: Optional[str] = typer.Option(None, "--model", help="For neural steps: the model folder or name, if not at the recorded path (its sha256 must match)."),
     force: bool = options.FORCE,
     as_json: bool = options.JSON,
 ) -> None:
@@ -46,12 +47,29 @@ def replay(
         force=force,
         sidecar=sidecar_target(out, False, None),
     )
-    outcome = run_edit(request)
+    neural, weights_sha256 = recorded_editor(data["steps"], model)
+    outcome = run_edit(request, neural=neural)
     report(request, outcome, as_json)
+    if neural is not None and neural.loaded().sha256 != weights_sha256:
+        console.warn("the model's weights differ from the recorded ones (sha256), so the result can differ")
     recorded = rec.get("sha256")
     if recorded and outcome.output_sha256:
         same = recorded == outcome.output_sha256
         console.info("identical to the recorded output" if same else "differs from the recorded output (another sao version or settings?)")
+
+
+def recorded_editor(steps: list[dict], model: str | None):
+    """A lazily loaded editor with the recorded model, settings and seed, and the recorded
+    weights' sha256; (None, None) for DSP-only sidecars."""
+    recorded = next((s for s in steps if s.get("model")), None)
+    if recorded is None:
+        return None, None
+    from engine.neural.editor import LazyEditor, NeuralSettings
+
+    kept = ("steps", "cfg", "strength", "device", "precision", "window_s")
+    settings = NeuralSettings(**{k: v for k, v in (recorded.get("settings") or {}).items() if k in kept}, seed=recorded["seed"])
+    editor = LazyEditor(model or recorded["model"].get("path") or recorded["model"]["name"], settings)
+    return editor, recorded["model"]["sha256"]
 
 
 def register(app: typer.Typer) -> None:
