@@ -16,7 +16,7 @@ from .plan import Region
 FADE_S = 0.005
 
 
-def _ramp(n: int) -> np.ndarray:
+def fade_curve(n: int) -> np.ndarray:
     """Fade-in curve of n samples (sin², so fade-in plus fade-out sum to 1: an equal-gain crossfade)."""
     return np.sin(np.linspace(0.0, np.pi / 2, n, dtype=np.float64)).astype(np.float32) ** 2 if n else np.zeros(0, np.float32)
 
@@ -50,7 +50,7 @@ def crossfade_edges(original: np.ndarray, edited: np.ndarray, fade: int, head: b
     """
     out = edited.copy()
     n = min(fade, out.shape[1] // 2, original.shape[1] // 2)
-    ramp = _ramp(n)
+    ramp = fade_curve(n)
     if head and n:
         out[:, :n] = original[:, :n] * (1 - ramp) + out[:, :n] * ramp
     if tail and n:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..regions import _ramp, crossfade_edges
+from ..regions import fade_curve, crossfade_edges
 
 OVERLAP_FRACTION = 0.125  # of the window; the crossfade spans this much, centred in each overlap
 REGION_CONTEXT_S = 2.0  # audio either side of a region that the model hears with it
@@ -53,7 +53,7 @@ def join(pieces: list[np.ndarray], starts: list[int], frames: int, fade: int) ->
     window = pieces[0].shape[1]
     out = np.empty((pieces[0].shape[0], frames), dtype=np.float32)
     zones = fade_zones(starts, window, fade)
-    ramp = _ramp(fade)
+    ramp = fade_curve(fade)
     cut = 0  # frames before `cut` are final
     for i, (piece, start) in enumerate(zip(pieces, starts)):
         end = zones[i] if i < len(zones) else frames
