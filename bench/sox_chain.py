@@ -6,12 +6,14 @@ Chain: gain +3 dB, high-pass 80 Hz, small room reverb, peak normalize to -1 dBFS
 SoX runs `gain 3 highpass 80 highpass 80 reverb 30 60 25 gain -n -1`: two 2-pole
 high-passes give sao's 24 dB/octave slope; SoX's reverb (Freeverb, like sao's) is
 set to a small room. Both read and write 16-bit WAV. The runs alternate (SoX, sao,
-SoX, ...) so a busy machine slows both alike; the best time of each is compared.
-Target: sao no slower than SoX (ratio <= 1).
+SoX, ...) so a busy machine slows both alike; the best time of each is compared,
+and the CPU time (user + system) of each is printed too, which a busy machine
+moves less. Target: sao no slower than SoX (ratio <= 1).
 
 sao runs through its CLI when the planner maps the instruction to this chain; if
 it does not (yet), the same plan goes through engine.pipeline and the output says so.
-`--profile` runs sao once more under cProfile and prints where the time goes.
+`--profile` runs sao once more under cProfile (streaming in one thread, so the
+profile sees all the work) and prints where the time goes.
 
 This module also holds what the other benches share: `synth` (a long test file,
 written in blocks) and `measure` (wall time and peak memory of one command).
@@ -80,19 +82,32 @@ def synth(path: Path, seconds: float, sample_rate: int = 44100, channels: int = 
 class Measured:
     seconds: float
     peak_rss_mb: float
+    cpu_seconds: float = 0.0  # user + system, the command's own (and its children's)
+
+
+GNU_TIME = "/usr/bin/time"
 
 
 def measure(cmd: list[str], env: dict | None = None) -> Measured:
-    """Run `cmd` (output discarded, failure raises) and return its wall time and peak RSS."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace")
-    if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err}")
-    return Measured(seconds, usage.ru_maxrss / 1024)
+    """Run `cmd` (output discarded, failure raises) and return its wall time and peak RSS.
+
+    The peak comes from GNU time (`/usr/bin/time -f %M`) where it is installed. The
+    ru_maxrss that wait4 reports for a child of this script would also count this
+    script's own memory at the spawn (Linux keeps the parent's image's peak across
+    the exec), which made SoX look like it took 260 MB.
+    """
+    with tempfile.NamedTemporaryFile("r") as rss:
+        gnu_time = [GNU_TIME, "-f", "%M", "-o", rss.name] if os.path.exists(GNU_TIME) else []
+        start = time.perf_counter()
+        proc = subprocess.Popen([*gnu_time, *cmd], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read().decode(errors="replace")
+        if proc.returncode != 0:
+            raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err}")
+        peak_kb = int(rss.read().split()[-1]) if gnu_time else usage.ru_maxrss
+    return Measured(seconds, peak_kb / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def machine() -> str:
@@ -118,14 +133,27 @@ def sao_command(src: Path, out: Path, work: Path, plan: dict = PLAN) -> tuple[li
     return [sys.executable, str(script), str(src), str(plan_file), str(out)], f"engine.pipeline with the plan JSON ({reason})"
 
 
+# cProfile sees one thread only, so the profiled run streams in one thread (engine.stream.THREADED).
+PROFILE = """
+import cProfile, runpy, sys
+sys.path.insert(0, %r)
+import engine.stream
+engine.stream.THREADED = False
+stats, target, *args = sys.argv[1:]
+sys.argv = [target, *args]
+cProfile.run("runpy.run_module(target, run_name='__main__') if target == 'sao_cli' else runpy.run_path(target, run_name='__main__')", stats)
+"""
+
+
 def profile(cmd: list[str], work: Path, top: int = 15) -> None:
     import pstats
 
-    stats_file = work / "sao.prof"
-    prefix = [sys.executable, "-m", "cProfile", "-o", str(stats_file)]
-    measure(prefix + (["-m", "sao_cli", *cmd[3:]] if cmd[:3] == SAO else cmd[1:]))
+    stats_file, script = work / "sao.prof", work / "run_profiled.py"  # not profile.py: that would shadow the stdlib module
+    script.write_text(PROFILE % str(REPO))
+    target = ["sao_cli", *cmd[3:]] if cmd[:3] == SAO else cmd[1:]
+    measure([sys.executable, str(script), str(stats_file), *target])
     stats = pstats.Stats(str(stats_file))
-    print(f"\nwhere sao's time goes (cProfile): sao's own functions by cumulative time, then the top {top} by own time")
+    print(f"\nwhere sao's time goes (cProfile, one thread): sao's own functions by cumulative time, then the top {top} by own time")
     stats.sort_stats("cumulative").print_stats(r"engine[/\\]", top)
     stats.sort_stats("tottime").print_stats(top)
 
@@ -155,9 +183,12 @@ def main() -> None:
             secs = [r.seconds for r in runs[name]]
             peak = 20 * np.log10(max(np.max(np.abs(block)) for block in sf.blocks(str(out), 1 << 20)))
             print(f"{name}: best {min(secs):.2f} s, median {statistics.median(secs):.2f} s, "
+                  f"CPU best {min(r.cpu_seconds for r in runs[name]):.2f} s, "
                   f"peak RSS {max(r.peak_rss_mb for r in runs[name]):.0f} MB, output peak {peak:.2f} dBFS")
         ratio = min(r.seconds for r in runs["sao"]) / min(r.seconds for r in runs["sox"])
-        print(f"ratio sao/sox (best times): {ratio:.2f} ({'meets' if ratio <= 1 else 'misses'} the target <= 1)")
+        cpu_ratio = min(r.cpu_seconds for r in runs["sao"]) / min(r.cpu_seconds for r in runs["sox"])
+        print(f"ratio sao/sox (best times): {ratio:.2f} ({'meets' if ratio <= 1 else 'misses'} the target <= 1); "
+              f"CPU time {cpu_ratio:.2f}; {machine()}")
         if args.profile:
             profile(cmd, work)
     finally:

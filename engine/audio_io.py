@@ -14,14 +14,16 @@ import io
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import numpy as np
 import soundfile as sf
 
 from .errors import BadAudio, OutputRefused, UsageError
+from .measure import sample_peak, true_peak
 
 READABLE = {"WAV", "FLAC", "OGG", "AIFF", "MP3", "WAVEX", "RF64", "W64", "CAF"}
 READABLE_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3"}
@@ -29,6 +31,7 @@ WRITABLE = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".aiff": "AIFF", ".ai
 _BITS_TO_SUBTYPE = {8: "PCM_U8", 16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 _SUBTYPE_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32, "DOUBLE": 64}
 TRUE_PEAK_CEILING_DB = -0.1
+BLOCK_FRAMES = 1 << 16  # frames per block when writing or streaming: big enough for speed, small for memory
 
 
 @dataclass
@@ -98,16 +101,49 @@ def read_audio(path: str | os.PathLike) -> Audio:
         source = name
         digest = file_sha256(_check_path(name))
     with open_audio(source, name) as f:
-        try:
-            samples = f.read(dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as e:
-            raise BadAudio(f"{name}: the audio data is corrupt ({e})") from None
-        audio = Audio(np.ascontiguousarray(samples.T), int(f.samplerate), f.format, f.subtype, digest)
+        samples = np.empty((f.channels, f.frames), np.float32)
+        filled = 0
+        for block in read_blocks(f, name):
+            samples[:, filled : filled + block.shape[1]] = block
+            filled += block.shape[1]
+        audio = Audio(np.ascontiguousarray(samples[:, :filled]), int(f.samplerate), f.format, f.subtype, digest)
     if audio.frames == 0:
         raise BadAudio(f"{name}: the audio has no samples (zero length)")
-    if not np.isfinite(audio.samples).all():
-        raise BadAudio(f"{name}: the audio contains NaN or infinite samples")
     return audio
+
+
+# Integer files are read as integers and scaled here: the same float32 values libsndfile
+# would make (x / 2^15 or x / 2^31, exact), with the transpose done in the same pass.
+_READ_AS = {"PCM_S8": np.int16, "PCM_U8": np.int16, "PCM_16": np.int16, "PCM_24": np.int32, "PCM_32": np.int32}
+
+
+def read_blocks(f: sf.SoundFile, name: str, block: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+    """A just-opened file's samples as float32 (channels, frames) blocks, checked as they come.
+
+    Raises BadAudio (exit 3) for corrupt data or NaN/infinite samples, wherever in
+    the file they are (integer files cannot hold those). Stops at the length the
+    header gives, or earlier at a truncated end.
+    """
+    dtype = _READ_AS.get(f.subtype, np.float32)
+    scale = np.float32(2.0 ** -(8 * np.dtype(dtype).itemsize - 1)) if dtype is not np.float32 else None
+    buffer = np.empty((block, f.channels), dtype)
+    done = 0
+    while (wanted := min(block, f.frames - done)) > 0:
+        try:
+            chunk = f.read(wanted, dtype=buffer.dtype.name, always_2d=True, out=buffer)
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise BadAudio(f"{name}: the audio data is corrupt ({e})") from None
+        if scale is not None:
+            samples = np.multiply(chunk.T, scale, dtype=np.float32, order="C")
+        elif np.isfinite(chunk).all():
+            samples = np.ascontiguousarray(chunk.T)
+        else:
+            raise BadAudio(f"{name}: the audio contains NaN or infinite samples")
+        done += len(chunk)
+        if len(chunk):
+            yield samples
+        if len(chunk) < wanted:
+            return
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -171,59 +207,163 @@ def bits_of(subtype: str) -> int:
     return _SUBTYPE_BITS.get(subtype, 16)
 
 
-def tpdf_dither(samples: np.ndarray, bits: int, seed: int = 0) -> np.ndarray:
-    """Add triangular (TPDF) dither of ±1 LSB before quantising to `bits`.
+def needs_dither(subtype: str, source_bits: int | None) -> bool:
+    """Dither only when the output has fewer bits than the input, so unedited samples stay bit-identical."""
+    return subtype.startswith("PCM") and source_bits is not None and bits_of(subtype) < source_bits
 
-    Deterministic (fixed seed), so the same edit gives the same file.
+
+def tpdf_noise(channels: int, frames: int, start: int, stop: int, bits: int, seed: int = 0) -> np.ndarray:
+    """Frames [start, stop) of the TPDF (triangular, ±1 LSB) dither noise for a (channels, frames) result.
+
+    The noise is fixed by the seed and the result's shape, so the same edit gives the
+    same file; any stretch of it can be made on its own (the generator jumps ahead),
+    so a file written in blocks gets exactly the noise it would get written whole:
+    the difference of two uniform draws of channels x frames float32 values each,
+    in C order. Pitfall: numpy makes two float32 values from each 64-bit draw.
     """
-    lsb = 2.0 ** -(bits - 1)
-    rng = np.random.default_rng(seed)
-    noise = (rng.random(samples.shape, dtype=np.float32) - rng.random(samples.shape, dtype=np.float32)) * lsb
-    return samples + noise
+
+    def uniform(first: int) -> np.ndarray:
+        bit_generator = np.random.PCG64(seed)  # what np.random.default_rng(seed) uses
+        bit_generator.advance(first // 2)
+        rng = np.random.Generator(bit_generator)
+        if first % 2:
+            rng.random(1, dtype=np.float32)  # the low half of a draw that the range starts after
+        return rng.random(stop - start, dtype=np.float32)
+
+    noise = np.empty((channels, stop - start), np.float32)
+    size = channels * frames
+    for c in range(channels):
+        noise[c] = uniform(c * frames + start) - uniform(size + c * frames + start)
+    return noise * np.float32(2.0 ** -(bits - 1))
+
+
+def clip_gain(peak: float, true_peak_db: Callable[[], float], clip: str) -> tuple[np.float32 | None, list[str]]:
+    """The clipping policy for an integer file: the gain to put on the result (None: none) and its warning.
+
+    Only a result that would clip (a sample at or beyond full scale) is touched,
+    so `true_peak_db` (4x oversampling, slow) is called only then; `limit` lowers
+    the whole result so its true peak sits at TRUE_PEAK_CEILING_DB, `error`
+    refuses (exit 4), `allow` lets the file clip.
+    """
+    if peak < 1.0 or clip == "allow":
+        return None, []
+    if clip == "error":
+        raise OutputRefused(f"the result would clip (peak {20 * np.log10(peak):+.1f} dBFS); lower the level or use --clip limit")
+    tp = true_peak_db()
+    reduction = tp - TRUE_PEAK_CEILING_DB
+    warning = f"the result would clip (true peak {tp:+.1f} dBFS): lowered by {reduction:.1f} dB to {TRUE_PEAK_CEILING_DB} dBFS true peak"
+    return np.float32(10 ** (-reduction / 20)), [warning]
 
 
 def prepare_for_write(samples: np.ndarray, sample_rate: int, subtype: str, source_bits: int | None, clip: str = "limit") -> tuple[np.ndarray, list[str]]:
-    """Apply the clipping policy and dither for an integer target; returns samples and warnings."""
-    warnings: list[str] = []
-    if is_integer_subtype(subtype):
-        from .measure import true_peak
+    """Apply the clipping policy and dither for an integer target; returns samples (on the grid) and warnings."""
+    if not is_integer_subtype(subtype):
+        return samples, []
+    gain, warnings = clip_gain(sample_peak(samples), lambda: true_peak(samples, sample_rate), clip)
+    if subtype == "VORBIS":
+        return (samples if gain is None else samples * gain), warnings
+    encoder = Encoder(subtype, *samples.shape, dither=needs_dither(subtype, source_bits), gain=gain)
+    return quantize(encoder.prepare(samples), bits_of(subtype)), warnings
 
-        tp = true_peak(samples, sample_rate)
-        if tp > TRUE_PEAK_CEILING_DB:
-            if clip == "error":
-                raise OutputRefused(f"the result would clip (true peak {tp:+.1f} dBFS); lower the level or use --clip limit")
-            if clip == "limit":
-                reduction = tp - TRUE_PEAK_CEILING_DB
-                samples = samples * np.float32(10 ** (-reduction / 20))
-                warnings.append(f"the result would clip (true peak {tp:+.1f} dBFS): lowered by {reduction:.1f} dB to {TRUE_PEAK_CEILING_DB} dBFS true peak")
-        if subtype != "VORBIS":
-            target_bits = bits_of(subtype)
-            if source_bits is not None and target_bits < source_bits:
-                samples = tpdf_dither(samples, target_bits)
-            samples = quantize(samples, target_bits)
-    return samples, warnings
+
+def _grid(samples: np.ndarray, bits: int) -> np.ndarray:
+    """Samples rounded to the `bits`-bit integer grid, as integer-valued floats.
+
+    Rounded by sao: libsndfile truncates floats toward -inf, which would add half a
+    step of bias and a full step of error. float32 is exact up to 24 bits (the scale
+    is a power of two and the integers fit its mantissa); 32 bits needs float64.
+    """
+    dtype = np.float32 if bits <= 24 else np.float64
+    scale = dtype(2.0 ** (bits - 1))
+    grid = np.multiply(samples, scale, dtype=dtype)
+    np.rint(grid, out=grid)
+    return np.clip(grid, -scale, scale - 1, out=grid)
 
 
 def quantize(samples: np.ndarray, bits: int) -> np.ndarray:
-    """Round to the integer grid ourselves: libsndfile truncates floats toward -inf,
-    which would add half a step of bias and a full step of error."""
-    scale = 2.0 ** (bits - 1)
-    grid = np.clip(np.round(samples.astype(np.float64) * scale), -scale, scale - 1)
-    return (grid / scale).astype(np.float32)
+    """Round to the `bits`-bit grid; returns float32 values on that grid."""
+    grid = _grid(samples, bits)
+    return np.multiply(grid, 2.0 ** -(bits - 1), dtype=np.float32)
 
 
-def write_audio(out: str | os.PathLike, samples: np.ndarray, sample_rate: int, subtype: str, fmt: str | None = None) -> None:
-    """Write atomically: temp file in the same folder, fsync, rename. '-' writes WAV to stdout."""
-    data = np.ascontiguousarray(samples.T)
+def pcm_frames(samples: np.ndarray, bits: int) -> np.ndarray:
+    """(channels, frames) floats -> (frames, channels) integers on the `bits` grid, left-justified.
+
+    int16 for up to 16 bits, int32 above: libsndfile then stores the integers as
+    they are (dropping the zero low bits), with no float conversion of its own.
+    """
+    container = 16 if bits <= 16 else 32
+    grid = _grid(samples, bits)
+    if container > bits:
+        grid *= grid.dtype.type(2 ** (container - bits))  # exact: a power of two
+    out = np.empty(grid.shape[::-1], np.int16 if container == 16 else np.int32)
+    np.copyto(out.T, grid, casting="unsafe")  # transpose and convert in one pass
+    return out
+
+
+@dataclass
+class Encoder:
+    """Turns (channels, frames) float blocks, in order, into what soundfile writes for `subtype`.
+
+    PCM: the clip gain, dither when bits drop, then integers on the grid; float and
+    Vorbis: float32 (frames, channels). `frames` is the whole result's length, which
+    fixes the dither noise, so a file written block by block is byte-identical to
+    the same result written at once.
+    """
+
+    subtype: str
+    channels: int
+    frames: int
+    dither: bool = False
+    gain: np.float32 | None = None  # from clip_gain
+    position: int = 0  # frames encoded so far
+
+    def prepare(self, block: np.ndarray) -> np.ndarray:
+        """The gain and the dither for the next block, still as floats."""
+        start, self.position = self.position, self.position + block.shape[1]
+        if self.gain is not None:
+            block = block * self.gain
+        if self.dither:
+            block = block + tpdf_noise(self.channels, self.frames, start, self.position, bits_of(self.subtype))
+        return block
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        block = self.prepare(block)
+        if self.subtype.startswith("PCM"):
+            return pcm_frames(block, bits_of(self.subtype))
+        return np.ascontiguousarray(block.T, dtype=np.float32)
+
+
+@contextlib.contextmanager
+def open_output(out: str | os.PathLike, sample_rate: int, channels: int, subtype: str, fmt: str | None = None) -> Iterator[sf.SoundFile]:
+    """A SoundFile to write into, block by block: atomically for a path (temp file, then
+    rename; nothing is left on failure), buffered and sent on success for '-' (WAV on stdout)."""
     if str(out) == "-":
         buf = io.BytesIO()
-        sf.write(buf, data, sample_rate, subtype=subtype if sf.check_format("WAV", subtype) else "PCM_16", format="WAV")
+        with sf.SoundFile(buf, "w", sample_rate, channels, subtype if sf.check_format("WAV", subtype) else "PCM_16", format="WAV") as f:
+            yield f
         sys.stdout.buffer.write(buf.getvalue())
         sys.stdout.buffer.flush()
         return
     o = Path(out)
-    with atomic_file(o) as fh:
-        sf.write(fh, data, sample_rate, subtype=subtype, format=fmt or WRITABLE[o.suffix.lower()])
+    with atomic_file(o) as fh, sf.SoundFile(fh, "w", sample_rate, channels, subtype, format=fmt or WRITABLE[o.suffix.lower()]) as f:
+        yield f
+
+
+def write_blocks(f: sf.SoundFile, samples: np.ndarray, encoder: Encoder, block: int = BLOCK_FRAMES) -> None:
+    """Write (channels, frames) samples through `encoder` a block at a time: the converted copy stays small."""
+    for start in range(0, samples.shape[1], block):
+        f.write(encoder(samples[:, start : start + block]))
+
+
+def write_audio(out: str | os.PathLike, samples: np.ndarray, sample_rate: int, subtype: str, fmt: str | None = None) -> None:
+    """Write atomically: temp file in the same folder, fsync, rename. '-' writes WAV to stdout.
+
+    Integer subtypes are rounded to the grid (see quantize); pass samples from
+    prepare_for_write to get the clipping policy and dither first.
+    """
+    with open_output(out, sample_rate, samples.shape[0], subtype, fmt) as f:
+        write_blocks(f, samples, Encoder(f.subtype, *samples.shape))
 
 
 @contextlib.contextmanager

@@ -9,14 +9,15 @@ with the same output file as in memory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from . import stream
 from .audio_io import (
+    WRITABLE,
     Audio,
     Encoder,
     bits_of,
@@ -30,7 +31,6 @@ from .audio_io import (
     read_audio,
     write_audio,
     write_blocks,
-    WRITABLE,
 )
 from .errors import SaoError, UsageError
 from .measure import sample_peak, true_peak

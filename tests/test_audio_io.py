@@ -8,14 +8,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import SR, real_sound, tone, write
+from conftest import SR, noise, real_sound, tone, write
 from engine.audio_io import (
     Audio,
     check_output,
+    clip_gain,
     default_output_path,
     output_subtype,
     prepare_for_write,
     read_audio,
+    tpdf_noise,
     write_audio,
 )
 from engine.errors import BadAudio, OutputRefused, UsageError
@@ -120,6 +122,27 @@ def test_clip_limit_brings_true_peak_to_ceiling():
     assert correlation(x, y) > 0.999  # a level change, not distortion
 
 
+def test_a_result_within_full_scale_is_written_as_it_is(tmp_path):
+    """Samples at ±0.92 with inter-sample peaks at +2.3 dBTP: nothing would clip in the file, so nothing is lowered."""
+    t = np.arange(SR)
+    x = np.repeat((1.3 * np.sin(np.pi / 2 * t + np.pi / 4))[None], 2, axis=0).astype(np.float32)  # fs/4, between the peaks
+    assert np.max(np.abs(x)) < 0.95 and true_peak(x, SR) > 2.0
+    y, warnings = prepare_for_write(x, SR, "PCM_16", 16, "limit")
+    assert not warnings
+    write_audio(tmp_path / "o.wav", y, SR, "PCM_16")
+    written, _ = sf.read(str(tmp_path / "o.wav"), dtype="int16", always_2d=True)
+    np.testing.assert_array_equal(written.T, np.rint(x.astype(np.float64) * 32768))  # bit-exact: rounded, not lowered
+
+
+def test_the_true_peak_is_measured_only_for_a_result_that_clips():
+    def oversample() -> float:
+        raise AssertionError("true peak measured for a result within full scale")
+
+    assert clip_gain(0.999, oversample, "limit") == (None, [])
+    gain, warnings = clip_gain(1.2, lambda: 1.9, "limit")
+    assert 20 * np.log10(gain) == pytest.approx(-2.0, abs=1e-5) and "lowered by 2.0 dB" in warnings[0]
+
+
 def test_clip_error_and_allow():
     x = tone(997.0, 0.5, amp=1.6)
     with pytest.raises(OutputRefused):
@@ -142,6 +165,31 @@ def test_reducing_bit_depth_dithers(tmp_path):
     assert np.all(p == 0)  # undithered quantisation loses the signal
     assert abs(np.mean(d) - 0.3 * lsb) < 0.05 * lsb  # TPDF keeps it on average
     assert 0.3 * lsb < np.std(d) < 1.2 * lsb
+
+
+def test_dither_noise_made_in_pieces_is_the_whole_files_noise():
+    """Streamed files get their dither a block at a time; it must be the very noise a whole file gets,
+    which is the noise sao has always used: two uniform float32 draws of the result's shape, seed 0."""
+    channels, frames = 2, 1001  # odd sizes: a piece can start in the middle of a 64-bit draw
+    whole = tpdf_noise(channels, frames, 0, frames, 16)
+    pieces = np.concatenate([tpdf_noise(channels, frames, a, b, 16) for a, b in [(0, 3), (3, 500), (500, 1001)]], axis=1)
+    np.testing.assert_array_equal(pieces, whole)
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(whole, (rng.random((2, 1001), dtype=np.float32) - rng.random((2, 1001), dtype=np.float32)) * np.float32(2.0**-15))
+    assert np.max(np.abs(whole)) < 2.0**-15 and np.std(whole) == pytest.approx(2.0**-15 / np.sqrt(6), rel=0.1)  # triangular, ±1 LSB
+
+
+@pytest.mark.parametrize("subtype,bits", [("PCM_U8", 8), ("PCM_16", 16), ("PCM_24", 24)])
+def test_integer_writes_are_the_samples_rounded_in_float64(tmp_path, subtype, bits):
+    """sao quantises in float32 and hands soundfile integers; the bytes match rounding in float64 and letting
+    libsndfile store floats that already sit on the grid (how sao wrote them before)."""
+    step = 2.0 ** -(bits - 1)
+    edges = np.array([-1.0, -1 + step / 3, 1 - step / 3, 1.0, 1.3, -1.3, step / 2, 1.5 * step, -step / 2, -2.5 * step, 1e-9], np.float32)
+    x = np.concatenate([noise(0.1, channels=1, amp=0.4)[0], edges])[None].repeat(2, axis=0)
+    write_audio(tmp_path / "new.wav", x, SR, subtype)
+    grid = np.clip(np.round(x.astype(np.float64) / step), -1 / step, 1 / step - 1) * step  # ties to even, like np.rint
+    sf.write(str(tmp_path / "old.wav"), grid.T, SR, subtype=subtype)
+    assert (tmp_path / "new.wav").read_bytes() == (tmp_path / "old.wav").read_bytes()
 
 
 def test_output_subtype_rules():

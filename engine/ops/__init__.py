@@ -2,7 +2,15 @@
 
 import importlib
 
-from .registry import REGISTRY, Operation, Param, all_operations, get_operation, operation
+from .registry import (
+    REGISTRY,
+    Operation,
+    Param,
+    Processor,
+    all_operations,
+    get_operation,
+    operation,
+)
 
 MODULES = ["level", "time", "pitch", "filters", "space", "color", "dynamics", "repair", "stereo", "mix"]
 
@@ -12,4 +20,4 @@ def load_all() -> None:
         importlib.import_module(f"{__name__}.{name}")
 
 
-__all__ = ["REGISTRY", "Operation", "Param", "all_operations", "get_operation", "operation", "load_all"]
+__all__ = ["REGISTRY", "Operation", "Param", "Processor", "all_operations", "get_operation", "load_all", "operation"]

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pedalboard
-from scipy.ndimage import minimum_filter1d
 
-from .registry import Param, operation
+from .registry import Param, Processor, operation, plugin_stream
 
 RELEASE = Param("release_s", float, 0.1, "how fast the gain recovers, in seconds", 0.001, 5.0)
 LOOKAHEAD_S = 0.005
+
+
+def _compressor(sample_rate: int, threshold_db: float, ratio: float, attack_s: float, release_s: float) -> pedalboard.Compressor:
+    return pedalboard.Compressor(threshold_db=threshold_db, ratio=ratio, attack_ms=attack_s * 1000, release_ms=release_s * 1000)
+
+
+def _compressor_stream(sample_rate: int, channels: int, frames: int, makeup_db: float, **params) -> Processor:
+    compress = plugin_stream(_compressor)(sample_rate, channels, frames, **params)
+    return lambda block: compress(block) * np.float32(10 ** (makeup_db / 20))
 
 
 @operation(
@@ -22,6 +30,7 @@ LOOKAHEAD_S = 0.005
         RELEASE,
         Param("makeup_db", float, 0.0, "gain added afterwards, in dB", -24.0, 48.0),
     ),
+    stream=_compressor_stream,
 )
 def compressor(samples: np.ndarray, sample_rate: int, threshold_db: float, ratio: float, attack_s: float, release_s: float, makeup_db: float) -> np.ndarray:
     """Even out the level: reduce what rises above `threshold_db` by `ratio` (pedalboard).
@@ -29,12 +38,13 @@ def compressor(samples: np.ndarray, sample_rate: int, threshold_db: float, ratio
     Compression makes the result quieter overall; `makeup_db` brings it back up.
     Attacks shorter than a few ms flatten transients (drums lose their snap).
     """
-    plugin = pedalboard.Compressor(threshold_db=threshold_db, ratio=ratio, attack_ms=attack_s * 1000, release_ms=release_s * 1000)
-    return plugin(samples, sample_rate) * np.float32(10 ** (makeup_db / 20))
+    return _compressor(sample_rate, threshold_db, ratio, attack_s, release_s)(samples, sample_rate) * np.float32(10 ** (makeup_db / 20))
 
 
 def _forward_min(x: np.ndarray, span: int) -> np.ndarray:
     """min(x[n : n + span + 1]) for every n (the window is cut short at the end)."""
+    from scipy.ndimage import minimum_filter1d
+
     return minimum_filter1d(x, size=span + 1, origin=-((span + 1) // 2), mode="nearest")
 
 
@@ -89,6 +99,10 @@ def limiter(samples: np.ndarray, sample_rate: int, ceiling_db: float, release_s:
     return out / np.float32(overshoot) if overshoot > 1 else out
 
 
+def _gate(sample_rate: int, threshold_db: float, ratio: float, release_s: float) -> pedalboard.NoiseGate:
+    return pedalboard.NoiseGate(threshold_db=threshold_db, ratio=ratio, release_ms=release_s * 1000)
+
+
 @operation(
     "gate",
     category="dynamics",
@@ -97,6 +111,7 @@ def limiter(samples: np.ndarray, sample_rate: int, ceiling_db: float, release_s:
         Param("ratio", float, 10.0, "how hard it closes (10 = 10:1 downward expansion)", 1.0, 100.0),
         RELEASE,
     ),
+    stream=plugin_stream(_gate),
 )
 def gate(samples: np.ndarray, sample_rate: int, threshold_db: float, ratio: float, release_s: float) -> np.ndarray:
     """Noise gate: turn down the quiet parts between sounds (pedalboard).
@@ -104,4 +119,4 @@ def gate(samples: np.ndarray, sample_rate: int, threshold_db: float, ratio: floa
     Set the threshold between the noise floor and the quietest wanted sound; a
     threshold too high chops off soft note endings and word tails.
     """
-    return pedalboard.NoiseGate(threshold_db=threshold_db, ratio=ratio, release_ms=release_s * 1000)(samples, sample_rate)
+    return _gate(sample_rate, threshold_db, ratio, release_s)(samples, sample_rate)

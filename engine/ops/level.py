@@ -6,14 +6,14 @@ import numpy as np
 
 from .. import measure
 from ..errors import BadAudio
-from .registry import Param, operation
+from .registry import BLOCKWISE, Param, Processor, operation
 
 
 def _scale_db(samples: np.ndarray, db: float) -> np.ndarray:
     return samples * np.float32(10 ** (db / 20))
 
 
-@operation("gain", category="level", params=(Param("db", float, 6.0, "change in level, in dB", -96.0, 48.0),))
+@operation("gain", category="level", params=(Param("db", float, 6.0, "change in level, in dB", -96.0, 48.0),), stream=BLOCKWISE)
 def gain(samples: np.ndarray, sample_rate: int, db: float) -> np.ndarray:
     """Change the level by a number of decibels.
 
@@ -23,7 +23,20 @@ def gain(samples: np.ndarray, sample_rate: int, db: float) -> np.ndarray:
     return _scale_db(samples, db)
 
 
-@operation("normalize", category="level", params=(Param("peak_db", float, -1.0, "target sample peak, in dBFS", -60.0, 0.0),))
+def _normalize_stream(sample_rate: int, channels: int, frames: int, peak_db: float, input_peak: float) -> Processor:
+    """Normalisation once the input's sample peak is known: one gain for the whole file (none for silence)."""
+    if input_peak == 0:
+        return lambda block: block
+    return lambda block: _scale_db(block, peak_db - measure.db(input_peak))
+
+
+@operation(
+    "normalize",
+    category="level",
+    params=(Param("peak_db", float, -1.0, "target sample peak, in dBFS", -60.0, 0.0),),
+    stream=_normalize_stream,
+    needs_input_peak=True,
+)
 def normalize(samples: np.ndarray, sample_rate: int, peak_db: float) -> np.ndarray:
     """Scale so the highest sample peak sits at `peak_db` dBFS.
 
@@ -31,9 +44,8 @@ def normalize(samples: np.ndarray, sample_rate: int, peak_db: float) -> np.ndarr
     once converted to analogue or lossy formats; -1 dBFS leaves room for that.
     Digital silence is returned unchanged (there is nothing to scale).
     """
-    if not np.any(samples):
-        return samples
-    return _scale_db(samples, peak_db - measure.peak_db(samples))
+    channels, frames = samples.shape
+    return _normalize_stream(sample_rate, channels, frames, peak_db, measure.sample_peak(samples))(samples)
 
 
 @operation(
@@ -69,6 +81,28 @@ FADE_CURVES = {
 }
 
 
+def _fade_stream(sample_rate: int, channels: int, frames: int, in_s: float, out_s: float, curve: str) -> Processor:
+    """The fade envelope, computed for each block's stretch of the file from the file's length."""
+    shape = FADE_CURVES[curve]
+    n_in, n_out = min(frames, round(in_s * sample_rate)), min(frames, round(out_s * sample_rate))
+    done = 0
+
+    def process(block: np.ndarray) -> np.ndarray:
+        nonlocal done
+        at = np.arange(done, done + block.shape[1])  # frame numbers in the file
+        done += block.shape[1]
+        envelope = np.ones(len(at), dtype=np.float64)
+        if n_in and at[0] < n_in:
+            fading = at < n_in
+            envelope[fading] *= shape(at[fading] / n_in)
+        if n_out and at[-1] >= frames - n_out:
+            fading = at >= frames - n_out
+            envelope[fading] *= shape((frames - 1 - at[fading]) / n_out)
+        return block * envelope.astype(np.float32)
+
+    return process
+
+
 @operation(
     "fade",
     category="level",
@@ -77,6 +111,7 @@ FADE_CURVES = {
         Param("out_s", float, 0.0, "fade-out length, in seconds", 0.0, 3600.0),
         Param("curve", str, "scurve", "shape of the fade", choices=tuple(FADE_CURVES)),
     ),
+    stream=_fade_stream,
 )
 def fade(samples: np.ndarray, sample_rate: int, in_s: float, out_s: float, curve: str) -> np.ndarray:
     """Fade in from silence at the start and/or out to silence at the end.
@@ -85,12 +120,5 @@ def fade(samples: np.ndarray, sample_rate: int, in_s: float, out_s: float, curve
     `log` (rises fast), `scurve` (gentle at both ends, the default). A fade longer
     than the audio covers all of it; fade-in and fade-out may overlap.
     """
-    frames = samples.shape[1]
-    envelope = np.ones(frames, dtype=np.float64)
-    shape = FADE_CURVES[curve]
-    n_in, n_out = min(frames, round(in_s * sample_rate)), min(frames, round(out_s * sample_rate))
-    if n_in:
-        envelope[:n_in] *= shape(np.arange(n_in) / n_in)
-    if n_out:
-        envelope[frames - n_out :] *= shape(np.arange(n_out)[::-1] / n_out)
-    return samples * envelope.astype(np.float32)
+    channels, frames = samples.shape
+    return _fade_stream(sample_rate, channels, frames, in_s, out_s, curve)(samples)

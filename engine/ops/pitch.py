@@ -11,7 +11,6 @@ from fractions import Fraction
 
 import numpy as np
 import pedalboard
-from scipy.signal import resample_poly
 
 from .registry import Param, operation
 
@@ -28,6 +27,8 @@ def _exact_length(samples: np.ndarray, frames: int) -> np.ndarray:
 
 def _resample_ratio(samples: np.ndarray, up: int, down: int) -> np.ndarray:
     """Band-limited resampling by up/down; the output has round(frames * up / down) frames."""
+    from scipy.signal import resample_poly
+
     frames = round(samples.shape[1] * up / down)
     if up == down:
         return samples

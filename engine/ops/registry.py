@@ -4,17 +4,29 @@ It serves the planner (names and parameters), `sao ops` (the listing), the
 manual data pipeline (the same DSP that users get) and the docs. An operation is
 a pure function `fn(samples, sample_rate, **params) -> samples` on float32
 arrays shaped (channels, frames), plus typed, validated parameters.
+
+An operation may also stream: its `stream` factory makes a Processor that gets
+a long file block by block (engine.stream) and gives exactly what `fn` gives on
+the whole file, so memory stays bounded. `fn` stays the truth; tests hold the
+two together.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from ..audio_io import BLOCK_FRAMES
 from ..errors import UsageError
+
+Processor = Callable[[np.ndarray], np.ndarray]
+"""Takes the next (channels, n) block of a file and returns its n processed frames, carrying state across blocks."""
+BLOCKWISE = "blockwise"
+"""`stream=BLOCKWISE`: each output frame depends only on the same input frame (gain, mute, pan), so `fn` runs block by block as it is."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,12 @@ class Operation:
     changes_length: bool = False
     changes_rate: bool = False  # only `resample`: the output rate is params["hz"]
     aliases: tuple[str, ...] = field(default=())
+    # stream(sample_rate, channels, frames, **params) -> Processor, or None where these
+    # settings cannot stream; `frames` is the whole input's length (a fade-out needs it).
+    stream: Callable[..., Processor | None] | None = None
+    # The stream factory also takes `input_peak`, the sample peak of the whole input
+    # (peak normalisation), so a streamed edit measures it in a pass of its own first.
+    needs_input_peak: bool = False
 
     @property
     def doc(self) -> str:
@@ -88,6 +106,16 @@ class Operation:
         out = self.fn(samples, sample_rate, **self.validate(params))
         return np.ascontiguousarray(out, dtype=np.float32)
 
+    def processor(self, sample_rate: int, channels: int, frames: int, params: dict, input_peak: float | None = None) -> Processor | None:
+        """This operation as a block processor for a file of `frames` frames; None if it cannot stream so."""
+        if self.stream is None:
+            return None
+        extra = {"input_peak": input_peak} if self.needs_input_peak else {}
+        process = self.stream(sample_rate, channels, frames, **self.validate(params), **extra)
+        if process is None:
+            return None
+        return lambda block: np.ascontiguousarray(process(block), dtype=np.float32)
+
     def output_rate(self, sample_rate: int, params: dict) -> int:
         return int(params["hz"]) if self.changes_rate else sample_rate
 
@@ -105,16 +133,51 @@ class Operation:
 REGISTRY: dict[str, Operation] = {}
 
 
-def operation(name: str, *, category: str, params: tuple[Param, ...] = (), changes_length: bool = False, changes_rate: bool = False):
-    """Decorator: register `fn` under `name`."""
+def operation(name: str, *, category: str, params: tuple[Param, ...] = (), changes_length: bool = False, changes_rate: bool = False,
+              stream: Callable[..., Processor | None] | str | None = None, needs_input_peak: bool = False):
+    """Decorator: register `fn` under `name`; `stream` is a factory, BLOCKWISE, or None (whole files only)."""
 
     def deco(fn):
         if name in REGISTRY:
             raise ValueError(f"operation {name!r} registered twice")
-        REGISTRY[name] = Operation(name, fn, tuple(params), category, changes_length, changes_rate)
+        factory = _blockwise(fn) if stream == BLOCKWISE else stream
+        REGISTRY[name] = Operation(name, fn, tuple(params), category, changes_length, changes_rate, stream=factory, needs_input_peak=needs_input_peak)
         return fn
 
     return deco
+
+
+def _blockwise(fn: Callable[..., np.ndarray]) -> Callable[..., Processor]:
+    def factory(sample_rate: int, channels: int, frames: int, **params) -> Processor:
+        return lambda block: fn(block, sample_rate, **params)
+
+    return factory
+
+
+def plugin_stream(make_plugin: Callable[..., Callable]) -> Callable[..., Processor]:
+    """The stream factory of an operation that is one pedalboard plugin, `make_plugin(sample_rate, **params)`.
+
+    The plugin keeps its state (reverb tail, delay line, envelope) from one block to
+    the next (reset=False), which gives the same samples as one call on the whole file.
+    """
+
+    def factory(sample_rate: int, channels: int, frames: int, **params) -> Processor:
+        plugin = make_plugin(sample_rate, **params)
+        return lambda block: plugin(block, sample_rate, reset=False)
+
+    return factory
+
+
+def run_blocks(process: Processor, samples: np.ndarray, block: int = BLOCK_FRAMES) -> np.ndarray:
+    """Run a processor over samples in memory, block by block, as a streamed file gets it.
+
+    Also how some operations run whole files: a filter on cache-sized blocks is
+    several times faster than on the whole array, and needs no float64 copy of it.
+    """
+    out = np.empty(samples.shape, np.float32)
+    for start in range(0, samples.shape[1], block):
+        out[:, start : start + block] = process(samples[:, start : start + block])
+    return out
 
 
 def get_operation(name: str) -> Operation:

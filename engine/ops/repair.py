@@ -9,8 +9,6 @@ time-frequency cell that does not rise clearly above it.
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
-from scipy.ndimage import uniform_filter
 
 from .registry import Param, operation
 
@@ -48,6 +46,9 @@ def denoise(samples: np.ndarray, sample_rate: int, reduction_db: float, noise_s:
     sound on what remains; noise that changes over time is not removed. Audio
     shorter than one analysis window (~46 ms) is returned unchanged.
     """
+    from scipy import signal
+    from scipy.ndimage import uniform_filter
+
     frames = samples.shape[1]
     nperseg = int(2 ** round(np.log2(WINDOW_S * sample_rate)))
     if frames < nperseg:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pedalboard
 
-from .registry import Param, operation
+from .registry import Param, operation, plugin_stream
 
 # Freeverb settings per preset: (room_size, damping, width). Damping darkens the
 # tail (cave, studio); a low damping keeps it bright (plate).
@@ -28,6 +28,17 @@ REVERB_PRESETS = {
 _UNITY = 0.5
 
 
+def _reverb(sample_rate: int, preset: str, size: float | None, wet: float) -> pedalboard.Reverb:
+    room_size, damping, width = REVERB_PRESETS[preset]
+    return pedalboard.Reverb(
+        room_size=room_size if size is None else size,
+        damping=damping,
+        width=width,
+        dry_level=_UNITY * np.cos(np.pi / 2 * wet),
+        wet_level=_UNITY * np.sin(np.pi / 2 * wet),
+    )
+
+
 @operation(
     "reverb",
     category="space",
@@ -36,6 +47,7 @@ _UNITY = 0.5
         Param("size", float, None, "room size from 0 (tiny) to 1 (huge); empty: the preset's", 0.0, 1.0, optional=True),
         Param("wet", float, 0.25, "share of reverberated sound, 0 (dry) to 1 (only reverb)", 0.0, 1.0),
     ),
+    stream=plugin_stream(_reverb),
 )
 def reverb(samples: np.ndarray, sample_rate: int, preset: str, size: float | None, wet: float) -> np.ndarray:
     """Put the sound in a space: small_room, studio, room, chamber, plate, hall, cave, cathedral.
@@ -44,15 +56,11 @@ def reverb(samples: np.ndarray, sample_rate: int, preset: str, size: float | Non
     equal-power dry/wet balance, so the level stays about the same. Mono input
     gets a mono reverb; the length is kept, cutting the tail at the end.
     """
-    room_size, damping, width = REVERB_PRESETS[preset]
-    plugin = pedalboard.Reverb(
-        room_size=room_size if size is None else size,
-        damping=damping,
-        width=width,
-        dry_level=_UNITY * np.cos(np.pi / 2 * wet),
-        wet_level=_UNITY * np.sin(np.pi / 2 * wet),
-    )
-    return plugin(samples, sample_rate)
+    return _reverb(sample_rate, preset, size, wet)(samples, sample_rate)
+
+
+def _echo(sample_rate: int, delay_s: float, feedback: float, mix: float) -> pedalboard.Delay:
+    return pedalboard.Delay(delay_seconds=delay_s, feedback=feedback, mix=mix)
 
 
 @operation(
@@ -63,6 +71,7 @@ def reverb(samples: np.ndarray, sample_rate: int, preset: str, size: float | Non
         Param("feedback", float, 0.35, "how much of each repeat comes back, 0 to 0.95", 0.0, 0.95),
         Param("mix", float, 0.3, "share of the echoes in the output, 0 to 1", 0.0, 1.0),
     ),
+    stream=plugin_stream(_echo),
 )
 def echo(samples: np.ndarray, sample_rate: int, delay_s: float, feedback: float, mix: float) -> np.ndarray:
     """Repeat the sound every `delay_s` seconds, each repeat `feedback` times the last.
@@ -70,4 +79,4 @@ def echo(samples: np.ndarray, sample_rate: int, delay_s: float, feedback: float,
     Short delays (under ~50 ms) sound like doubling or a metallic slap rather than
     distinct echoes. The length is kept: pad first to hear the last repeats.
     """
-    return pedalboard.Delay(delay_seconds=delay_s, feedback=feedback, mix=mix)(samples, sample_rate)
+    return _echo(sample_rate, delay_s, feedback, mix)(samples, sample_rate)

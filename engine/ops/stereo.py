@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Param, operation
+from .registry import BLOCKWISE, Param, Processor, operation
 
 HAAS_DELAY_S = 0.012  # delay of the side signal made from a mono input: wide, without a heard echo
 HAAS_LEVEL = 0.3  # level of that side signal at ratio 1
@@ -19,7 +19,7 @@ def _with_front_pair(samples: np.ndarray, left: np.ndarray, right: np.ndarray) -
     return np.concatenate([left[None], right[None], samples[2:]], axis=0).astype(np.float32)
 
 
-@operation("mono", category="stereo")
+@operation("mono", category="stereo", stream=BLOCKWISE)
 def mono(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """Mix all channels down to one (their mean, so the level of the sum never clips).
 
@@ -28,7 +28,7 @@ def mono(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return samples.mean(axis=0, keepdims=True)
 
 
-@operation("pan", category="stereo", params=(Param("position", float, 0.0, "-1 full left, 0 centre, +1 full right", -1.0, 1.0),))
+@operation("pan", category="stereo", params=(Param("position", float, 0.0, "-1 full left, 0 centre, +1 full right", -1.0, 1.0),), stream=BLOCKWISE)
 def pan(samples: np.ndarray, sample_rate: int, position: float) -> np.ndarray:
     """Place the sound between left (-1) and right (+1).
 
@@ -45,7 +45,7 @@ def pan(samples: np.ndarray, sample_rate: int, position: float) -> np.ndarray:
     return _with_front_pair(samples, samples[0] * left, samples[1] * right)
 
 
-@operation("swap_channels", category="stereo")
+@operation("swap_channels", category="stereo", stream=BLOCKWISE)
 def swap_channels(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """Swap left and right: fixes cables crossed at recording time.
 
@@ -56,7 +56,12 @@ def swap_channels(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return _with_front_pair(samples, samples[1], samples[0])
 
 
-@operation("width", category="stereo", params=(Param("ratio", float, 1.5, "stereo width: 0 mono, 1 unchanged, 2 twice as wide", 0.0, 4.0),))
+def _width_stream(sample_rate: int, channels: int, frames: int, ratio: float) -> Processor | None:
+    """Stereo input is mid/side frame by frame; a mono input's delayed copy would reach back into the block before."""
+    return (lambda block: width(block, sample_rate, ratio)) if channels > 1 else None
+
+
+@operation("width", category="stereo", params=(Param("ratio", float, 1.5, "stereo width: 0 mono, 1 unchanged, 2 twice as wide", 0.0, 4.0),), stream=_width_stream)
 def width(samples: np.ndarray, sample_rate: int, ratio: float) -> np.ndarray:
     """Make the stereo image narrower or wider by scaling the side (L - R) signal.
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..plan import resolve_time
 from ..regions import FADE_S, crossfade_edges
-from .registry import Param, operation
+from .registry import BLOCKWISE, Param, operation
 
 START = Param("start_s", float, 0.0, "start of the range, in seconds (negative: from the end)")
 END = Param("end_s", float, None, "end of the range, in seconds (negative: from the end; empty: the end of the file)", optional=True)
@@ -104,7 +104,7 @@ def strip_silence(samples: np.ndarray, sample_rate: int, threshold_db: float, wh
     return samples[:, start:end]
 
 
-@operation("mute", category="time")
+@operation("mute", category="time", stream=BLOCKWISE)
 def mute(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """Silence the audio, keeping its length.
 
