@@ -31,6 +31,7 @@ WRITABLE = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".aiff": "AIFF", ".ai
 _BITS_TO_SUBTYPE = {8: "PCM_U8", 16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 _SUBTYPE_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32, "DOUBLE": 64}
 TRUE_PEAK_CEILING_DB = -0.1
+SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's command number (sndfile.h)
 BLOCK_FRAMES = 1 << 16  # frames per block when writing or streaming: big enough for speed, small for memory
 
 
@@ -347,7 +348,19 @@ def open_output(out: str | os.PathLike, sample_rate: int, channels: int, subtype
         return
     o = Path(out)
     with atomic_file(o) as fh, sf.SoundFile(fh, "w", sample_rate, channels, subtype, format=fmt or WRITABLE[o.suffix.lower()]) as f:
+        _no_peak_chunk(f)
         yield f
+
+
+def _no_peak_chunk(f: sf.SoundFile) -> None:
+    """libsndfile stamps the time into the PEAK chunk of float WAV/AIFF files, so two
+    identical edits would differ in bytes; leave that optional chunk out (determinism).
+
+    soundfile has no public call for it: this uses its libsndfile binding, and does
+    nothing if that ever changes."""
+    snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
+    if snd is not None and ffi is not None and f.subtype in ("FLOAT", "DOUBLE"):
+        snd.sf_command(f._file, SFC_SET_ADD_PEAK_CHUNK, ffi.NULL, 0)
 
 
 def write_blocks(f: sf.SoundFile, samples: np.ndarray, encoder: Encoder, block: int = BLOCK_FRAMES) -> None:
@@ -372,6 +385,7 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     p = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a result gets the user's usual mode
         with os.fdopen(fd, mode) as fh:
             yield fh
             fh.flush()
@@ -380,6 +394,12 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

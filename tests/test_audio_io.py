@@ -206,3 +206,17 @@ def test_audio_properties():
     a = Audio(tone(seconds=1.5, channels=3), SR)
     assert (a.channels, a.frames, a.duration_s) == (3, int(1.5 * SR), 1.5)
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def test_float_files_have_no_timestamped_peak_chunk_and_honour_the_umask(tmp_path):
+    """Determinism: libsndfile's PEAK chunk carries the time of writing; modes follow the umask, not mkstemp's 0600."""
+    old = os.umask(0o022)
+    try:
+        for name in ("f.wav", "f.aiff"):
+            write_audio(tmp_path / name, tone(440.0, 0.2), SR, "FLOAT")
+            data = (tmp_path / name).read_bytes()
+            assert b"PEAK" not in data
+            assert sf.info(str(tmp_path / name)).subtype == "FLOAT"
+            assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
