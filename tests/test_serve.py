@@ -174,6 +174,28 @@ def test_eight_concurrent_clients_get_the_in_process_results(shared, tmp_path):
         assert sidecar["input"]["path"] == str(inputs[src]) and sidecar["output"]["sha256"] == local.output_sha256
 
 
+def test_edit_chain_and_batch_go_through_the_server_with_server_option(shared, tmp_path):
+    """`--server PATH` on the real commands: the server runs the jobs, the files equal `--server off` runs."""
+    server, before = shared, shared.client.status()["jobs"]
+    (tmp_path / "in").mkdir()
+    src = write(tmp_path / "in" / "tone.wav", tone())
+    sock = str(server.socket)
+    for kind, args in (("edit", ["edit", src, "make it 6 dB quieter"]),
+                       ("chain", ["chain", src, "trim the first half second", "pitch it up an octave"])):
+        for where in (sock, "off"):
+            r = run(*args, "-o", tmp_path / f"{kind}-{where == 'off'}.wav", "--server", where)
+            assert r.exit_code == 0, r.stderr
+        assert (tmp_path / f"{kind}-True.wav").read_bytes() == (tmp_path / f"{kind}-False.wav").read_bytes()
+    y, sr = read(tmp_path / "chain-False.wav")
+    assert y.shape[1] / sr == pytest.approx(1.5, abs=0.001) and dominant_hz(y, sr) == pytest.approx(880, rel=0.01)
+    r = run("batch", tmp_path / "in", "make it 6 dB quieter", "-o", tmp_path / "out", "--server", sock)
+    assert r.exit_code == 0, r.stderr
+    assert (tmp_path / "out" / "tone.wav").read_bytes() == (tmp_path / "edit-True.wav").read_bytes()
+    assert jobs_since(server, before) == {"done": 3, "failed": 0, "cancelled": 0}
+    r = run("edit", src, "louder", "-o", tmp_path / "x.wav", "--server", tmp_path / "no.sock")
+    assert r.exit_code == 9 and not (tmp_path / "x.wav").exists()
+
+
 def test_relative_paths_and_a_failed_job(shared, tmp_path, monkeypatch):
     server, before = shared, shared.client.status()["jobs"]
     monkeypatch.chdir(tmp_path)  # the server's working folder is elsewhere: the client must send absolute paths
