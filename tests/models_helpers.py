@@ -31,6 +31,21 @@ def tiny_model(tmp_path_factory):
     return init_random(tmp_path_factory.mktemp("tiny") / "sao-tiny", size="tiny", fmt="sao-instruct", seed=0)
 
 
+@pytest.fixture(scope="module")
+def base_model_dir(tmp_path_factory):
+    """A random tiny Stable Audio (base, text-to-audio) model folder, seed 0."""
+    from engine.neural.random_init import init_random
+
+    return init_random(tmp_path_factory.mktemp("base") / "sa-tiny", size="tiny", fmt="stable-audio", seed=0)
+
+
+@pytest.fixture(scope="module")
+def base_bundle(base_model_dir):
+    from engine.neural.loader import load_bundle
+
+    return load_bundle(base_model_dir)
+
+
 def isolated_env(tmp_path, **extra) -> dict:
     """The environment with empty sao and hub caches, offline, and no SAO_MODEL."""
     env = {k: v for k, v in os.environ.items() if k not in ("SAO_MODEL", "HF_ENDPOINT", "HF_TOKEN")}

@@ -15,7 +15,7 @@ import soundfile as sf
 import torch
 from cli_helpers import run
 from conftest import real_sound
-from models_helpers import one_thread  # noqa: F401  (fixture)
+from models_helpers import base_bundle, base_model_dir, one_thread  # noqa: F401  (fixtures)
 from test_eval_metrics import tiny_clap
 from test_gendata_dataset import make_clips
 from test_gendata_llm import server  # noqa: F401  (fixture: a local chat-completions server)
@@ -37,41 +37,27 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    from engine.neural.random_init import init_random
-
-    return init_random(tmp_path_factory.mktemp("base") / "sa-tiny", size="tiny", fmt="stable-audio", seed=0)
-
-
-@pytest.fixture(scope="module")
-def bundle(model_dir):
-    from engine.neural.loader import load_bundle
-
-    return load_bundle(model_dir)
-
-
-@pytest.fixture(scope="module")
 def clap_dir(tmp_path_factory):
     return tiny_clap(tmp_path_factory.mktemp("clap"))
 
 
 @pytest.fixture(scope="module")
-def phone(bundle):
+def phone(base_bundle):
     """A real recording (1.5 s, 44.1 kHz stereo), its latent and its length in seconds."""
     x, sr = real_sound("phone-incoming-call")
-    x = conform(x, sr, OutputSpec("", bundle.sample_rate, 2))[0]
-    return encode(bundle, x), x.shape[1] / bundle.sample_rate
+    x = conform(x, sr, OutputSpec("", base_bundle.sample_rate, 2))[0]
+    return encode(base_bundle, x), x.shape[1] / base_bundle.sample_rate
 
 
-def denoiser(bundle, caption, negative, cfg, seconds):
-    return cfg_denoiser(bundle, conditioning(bundle, [caption], seconds), conditioning(bundle, [negative], seconds), cfg)
+def denoiser(base_bundle, caption, negative, cfg, seconds):
+    return cfg_denoiser(base_bundle, conditioning(base_bundle, [caption], seconds), conditioning(base_bundle, [negative], seconds), cfg)
 
 
 @pytest.mark.parametrize("t_start", [12, 5])
-def test_inversion_then_the_source_caption_reconstructs_the_input_latent(bundle, phone, t_start):
+def test_inversion_then_the_source_caption_reconstructs_the_input_latent(base_bundle, phone, t_start):
     x0, seconds = phone
     steps = 12
-    source = denoiser(bundle, "a phone rings", "low quality", 2.5, seconds)
+    source = denoiser(base_bundle, "a phone rings", "low quality", 2.5, seconds)
     maps = invert(source, x0, ddpm_levels(steps), steps - t_start, seed=3)
     assert len(maps.z) == t_start
     assert (ddpm_sample(source, maps) - x0).abs().max() < 1e-4
@@ -81,13 +67,13 @@ def test_inversion_then_the_source_caption_reconstructs_the_input_latent(bundle,
     assert (ddpm_sample(source, fresh) - x0).abs().max() > 0.1
 
 
-def test_another_caption_edits_and_more_so_from_further_back(bundle, phone):
+def test_another_caption_edits_and_more_so_from_further_back(base_bundle, phone):
     x0, seconds = phone
     steps = 12
     levels = ddpm_levels(steps)
     assert levels[0] == 500.0 and levels[-1] == pytest.approx(0.03) and len(levels) == steps + 1
-    source = denoiser(bundle, "a phone rings", "low quality", 2.5, seconds)
-    target = denoiser(bundle, "a phone rings in the rain", "low quality, thunder", 7.0, seconds)
+    source = denoiser(base_bundle, "a phone rings", "low quality", 2.5, seconds)
+    target = denoiser(base_bundle, "a phone rings in the rain", "low quality, thunder", 7.0, seconds)
     change = [(ddpm_sample(target, invert(source, x0, levels, steps - t, seed=3)) - x0).abs().max().item() for t in (2, 8)]
     assert 1e-3 < change[0] < change[1], change
 
@@ -112,17 +98,17 @@ def clip_set(tmp_path_factory):
     return clips, captions, plain
 
 
-def inversion_args(model_dir, clap_dir, clips, captions, out, n, *extra):
-    return ["gen-data", "inversion", "--clips", clips, "--captions", captions, "--n", n, "--out", out, "--model", model_dir,
+def inversion_args(base_model_dir, clap_dir, clips, captions, out, n, *extra):
+    return ["gen-data", "inversion", "--clips", clips, "--captions", captions, "--n", n, "--out", out, "--model", base_model_dir,
             "--clap", clap_dir, "--clip-s", 1.0, "--steps", 8, "--trials", 3, "--device", "cpu", *extra]
 
 
-def test_inversion_writes_the_real_crop_and_its_best_edit(tmp_path, model_dir, clap_dir, clip_set, bundle):
+def test_inversion_writes_the_real_crop_and_its_best_edit(tmp_path, base_model_dir, clap_dir, clip_set, base_bundle):
     import optuna
 
     clips, captions, _ = clip_set
     ds = tmp_path / "ds"
-    r = run(*inversion_args(model_dir, clap_dir, clips, captions, ds, 2, "--json"))
+    r = run(*inversion_args(base_model_dir, clap_dir, clips, captions, ds, 2, "--json"))
     assert r.exit_code == 0, r.stderr
     assert "skipped 8 rows (no output_caption/instruction and no --llm-url)" in r.stderr
     assert json.loads(r.stdout)["this_run"]["kept"] == {"inversion": 2}
@@ -147,10 +133,10 @@ def test_inversion_writes_the_real_crop_and_its_best_edit(tmp_path, model_dir, c
         assert np.abs(y - x).max() > 1e-3
 
 
-def test_the_llm_writes_the_edit_and_its_negatives(tmp_path, model_dir, clap_dir, clip_set, server):  # noqa: F811  (the fixture)
+def test_the_llm_writes_the_edit_and_its_negatives(tmp_path, base_model_dir, clap_dir, clip_set, server):  # noqa: F811  (the fixture)
     clips, _, plain = clip_set  # captions only: every edit comes from the model
     ds = tmp_path / "ds"
-    r = run(*inversion_args(model_dir, clap_dir, clips, plain, ds, 1, "--llm-url", server, "--llm-model", "good:inv"))
+    r = run(*inversion_args(base_model_dir, clap_dir, clips, plain, ds, 1, "--llm-url", server, "--llm-model", "good:inv"))
     assert r.exit_code == 0, r.stderr
     [row] = read_jsonl(ds / MANIFEST)
     assert row["output_caption"] == "A dog barks while light rain falls"  # what the local server answers
@@ -158,11 +144,11 @@ def test_the_llm_writes_the_edit_and_its_negatives(tmp_path, model_dir, clap_dir
     assert row["negative_captions"] == {"input": "low quality", "output": "low quality, thunder"}
 
 
-def test_bad_settings_fail_with_one_line_before_touching_the_dataset(tmp_path, model_dir, clap_dir, clip_set):
+def test_bad_settings_fail_with_one_line_before_touching_the_dataset(tmp_path, base_model_dir, clap_dir, clip_set):
     clips, _, plain = clip_set
     ds = tmp_path / "ds"
-    r = run(*inversion_args(model_dir, clap_dir, clips, plain, ds, 1))  # no edit columns and no --llm-url
+    r = run(*inversion_args(base_model_dir, clap_dir, clips, plain, ds, 1))  # no edit columns and no --llm-url
     assert r.exit_code == 2 and "no usable rows" in r.stderr and "Traceback" not in r.stderr
-    r = run(*inversion_args(model_dir, clap_dir, clips, plain, ds, 1, "--clip-s", 60))
+    r = run(*inversion_args(base_model_dir, clap_dir, clips, plain, ds, 1, "--clip-s", 60))
     assert r.exit_code == 2 and "--clip-s" in r.stderr
     assert not ds.exists()

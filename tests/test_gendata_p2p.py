@@ -27,7 +27,7 @@ import soundfile as sf
 import torch
 from cli_helpers import run
 from conftest import real_sound
-from models_helpers import one_thread  # noqa: F401  (fixture)
+from models_helpers import base_bundle, base_model_dir, one_thread  # noqa: F401  (fixtures)
 from test_eval_metrics import tiny_clap
 
 from datagen.attention import CrossAttentionControl, align_tokens
@@ -52,20 +52,6 @@ DOG, CAT, CAT_LOUD = "a dog barks", "a cat barks", "a cat barks loudly"
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    from engine.neural.random_init import init_random
-
-    return init_random(tmp_path_factory.mktemp("base") / "sa-tiny", size="tiny", fmt="stable-audio", seed=0)
-
-
-@pytest.fixture(scope="module")
-def bundle(model_dir):
-    from engine.neural.loader import load_bundle
-
-    return load_bundle(model_dir)
-
-
-@pytest.fixture(scope="module")
 def clap_dir(tmp_path_factory):
     return tiny_clap(tmp_path_factory.mktemp("clap"))
 
@@ -77,9 +63,9 @@ def clap(clap_dir):
     return ClapEmbedder.load(str(clap_dir))
 
 
-def p2p_run(bundle, source, target, steps, frac, delay, weight, cfg=3.0, seed=5):
-    control = CrossAttentionControl(token_map(bundle, source, target), steps, frac, delay, weight, record=True)
-    latents = generate(bundle, [source, target], ["low quality", "low quality"], SECONDS, [seed, seed], steps, cfg, control)
+def p2p_run(base_bundle, source, target, steps, frac, delay, weight, cfg=3.0, seed=5):
+    control = CrossAttentionControl(token_map(base_bundle, source, target), steps, frac, delay, weight, record=True)
+    latents = generate(base_bundle, [source, target], ["low quality", "low quality"], SECONDS, [seed, seed], steps, cfg, control)
     return latents, control
 
 
@@ -96,16 +82,16 @@ def sdpa_probabilities(attn, hidden, context) -> torch.Tensor:
     return torch.nn.functional.scaled_dot_product_attention(q, k, eye)
 
 
-def standalone_cross_attention(bundle, caption, steps, cfg=3.0, seed=5) -> list[torch.Tensor]:
+def standalone_cross_attention(base_bundle, caption, steps, cfg=3.0, seed=5) -> list[torch.Tensor]:
     """The input generation on its own (diffusers' SDPA processors): its conditional row's probabilities, per call."""
     seen = []
 
     def hook(module, args, kwargs, output):
         seen.append(sdpa_probabilities(module, args[0], kwargs["encoder_hidden_states"])[:1])
 
-    handles = [block.attn2.register_forward_hook(hook, with_kwargs=True) for block in bundle.dit.transformer_blocks]
+    handles = [block.attn2.register_forward_hook(hook, with_kwargs=True) for block in base_bundle.dit.transformer_blocks]
     try:
-        generate(bundle, [caption], ["low quality"], SECONDS, [seed], steps, cfg)
+        generate(base_bundle, [caption], ["low quality"], SECONDS, [seed], steps, cfg)
     finally:
         for h in handles:
             h.remove()
@@ -128,12 +114,12 @@ def test_tokens_align_swaps_in_place_and_keep_insertions_as_their_own():
     assert tokens.source[24:].tolist() == [24, 25]  # seconds_start, seconds_total
 
 
-def test_injection_is_real_the_output_attends_as_the_input_did(bundle):
+def test_injection_is_real_the_output_attends_as_the_input_did(base_bundle):
     steps = 5
-    latents, control = p2p_run(bundle, DOG, CAT, steps, frac=1.0, delay=0.0, weight=1.0)
-    layers = len(bundle.dit.transformer_blocks)
+    latents, control = p2p_run(base_bundle, DOG, CAT, steps, frac=1.0, delay=0.0, weight=1.0)
+    layers = len(base_bundle.dit.transformer_blocks)
     assert [(r.step, r.layer) for r in control.log] == [(s, l) for s in range(steps) for l in range(layers)]
-    reference = standalone_cross_attention(bundle, DOG, steps)
+    reference = standalone_cross_attention(base_bundle, DOG, steps)
     assert len(reference) == len(control.log)
     for rec, ref in zip(control.log, reference):
         assert rec.injected
@@ -141,15 +127,15 @@ def test_injection_is_real_the_output_attends_as_the_input_did(bundle):
         assert torch.allclose(rec.used, ref, atol=1e-5), (rec.step, rec.layer, (rec.used - ref).abs().max())
         # ... and the output would have attended differently on its own.
         assert (rec.own - rec.used).abs().max() > 1e-4
-    free, _ = p2p_run(bundle, DOG, CAT, steps, frac=0.0, delay=0.0, weight=1.0)
+    free, _ = p2p_run(base_bundle, DOG, CAT, steps, frac=0.0, delay=0.0, weight=1.0)
     assert torch.equal(latents[0], free[0])  # the input generation is untouched
     assert (latents[1] - free[1]).abs().max() > 1e-3  # the output is not
 
 
-def test_nothing_is_injected_before_the_delay(bundle):
+def test_nothing_is_injected_before_the_delay(base_bundle):
     steps, delay = 8, 0.5
-    _, control = p2p_run(bundle, DOG, CAT, steps, frac=0.5, delay=delay, weight=1.0)
-    _, free = p2p_run(bundle, DOG, CAT, steps, frac=0.0, delay=0.0, weight=1.0)
+    _, control = p2p_run(base_bundle, DOG, CAT, steps, frac=0.5, delay=delay, weight=1.0)
+    _, free = p2p_run(base_bundle, DOG, CAT, steps, frac=0.0, delay=0.0, weight=1.0)
     first = int(delay * steps)
     for rec, alone in zip(control.log, free.log):
         if rec.step < first:
@@ -160,10 +146,10 @@ def test_nothing_is_injected_before_the_delay(bundle):
     assert any(not torch.equal(rec.own, alone.own) for rec, alone in zip(control.log, free.log) if rec.step > first)
 
 
-def test_lambda_weight_scales_exactly_the_changed_tokens(bundle):
+def test_lambda_weight_scales_exactly_the_changed_tokens(base_bundle):
     weight = 1.5
-    _, control = p2p_run(bundle, DOG, CAT_LOUD, 3, frac=1.0, delay=0.0, weight=weight)
-    tokens = token_map(bundle, DOG, CAT_LOUD)
+    _, control = p2p_run(base_bundle, DOG, CAT_LOUD, 3, frac=1.0, delay=0.0, weight=weight)
+    tokens = token_map(base_bundle, DOG, CAT_LOUD)
     mapped = tokens.source >= 0
     swapped, inserted, same = tokens.changed & mapped, tokens.changed & ~mapped, ~tokens.changed
     assert swapped.sum() == 3 and inserted.sum() == 7
@@ -217,7 +203,7 @@ def test_the_judge_hears_both_clips_and_can_drop_a_candidate(clap):
     assert abs(shape_in[0] - phone.shape[1] * 16000 / sr) <= 1 and abs(shape_out[0] - chime.shape[1] * 16000 / sr) <= 1
 
 
-def test_candidate_search_keeps_the_best_survivor_by_clap(bundle, clap):
+def test_candidate_search_keeps_the_best_survivor_by_clap(base_bundle, clap):
     text = EditText("a phone call", "a phone call the bell sound", "add a bell", "low quality", "low quality, error", "test")
     settings = candidate_settings(3, n=4)
     assert [c for _, c in settings] == [3.0, 5.0, 7.0, 9.0] and len({s for s, _ in settings}) == 4
@@ -226,18 +212,18 @@ def test_candidate_search_keeps_the_best_survivor_by_clap(bundle, clap):
         from datagen.clap_objective import score
         from datagen.p2p import SEARCH_LAMBDAS
 
-        a, b = render_pair(bundle, text, SECONDS, seed, cfg, 2, SEARCH_LAMBDAS)
-        return Candidate(seed, cfg, a, b, score(clap, a, b, bundle.sample_rate, text.input_caption, text.output_caption))
+        a, b = render_pair(base_bundle, text, SECONDS, seed, cfg, 2, SEARCH_LAMBDAS)
+        return Candidate(seed, cfg, a, b, score(clap, a, b, base_bundle.sample_rate, text.input_caption, text.output_caption))
 
     rendered = {s: render(s, c) for s, c in settings}
     weakest = sorted(min(c.scores.clap_in, c.scores.clap_out) for c in rendered.values())  # what the threshold tests
     assert weakest[0] < weakest[-1]  # the tiny models still tell the candidates apart
     keep = ClapThreshold((weakest[1] + weakest[2]) / 2)
-    best, dropped = candidate_search(lambda s, c: rendered[s], settings, keep, text, bundle.sample_rate)
+    best, dropped = candidate_search(lambda s, c: rendered[s], settings, keep, text, base_bundle.sample_rate)
     survivors = [c for c in rendered.values() if min(c.scores.clap_in, c.scores.clap_out) >= keep.threshold]
     assert len(survivors) == 2 and sum(dropped.values()) == 2
     assert best is max(survivors, key=lambda c: c.scores.clap_in + c.scores.clap_out)
-    none, dropped = candidate_search(lambda s, c: rendered[s], settings, ClapThreshold(1.01), text, bundle.sample_rate)
+    none, dropped = candidate_search(lambda s, c: rendered[s], settings, ClapThreshold(1.01), text, base_bundle.sample_rate)
     assert none is None and dropped == {"input does not match its caption (CLAP)": 4}
 
 
@@ -252,8 +238,8 @@ def captions_file(folder: Path) -> Path:
     return path
 
 
-def p2p_args(model_dir, clap_dir, captions, out, trials, *extra):
-    return ["gen-data", "p2p", "--captions", captions, "--n", 1, "--out", out, "--model", model_dir, "--clap", clap_dir,
+def p2p_args(base_model_dir, clap_dir, captions, out, trials, *extra):
+    return ["gen-data", "p2p", "--captions", captions, "--n", 1, "--out", out, "--model", base_model_dir, "--clap", clap_dir,
             "--seconds", SECONDS, "--candidates", 3, "--search-steps", 3, "--trials", trials, "--bo-steps", 3,
             "--final-steps", 6, "--clap-threshold", -1, "--device", "cpu", *extra]
 
@@ -274,17 +260,17 @@ TRIALS = 10
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory, model_dir, clap_dir):
+def finished(tmp_path_factory, base_model_dir, clap_dir):
     """One uninterrupted `sao gen-data p2p` run of one sample: (dataset folder, its captions file)."""
     folder = tmp_path_factory.mktemp("p2p")
     ds, captions = folder / "ds", captions_file(folder)
-    r = run(*p2p_args(model_dir, clap_dir, captions, ds, TRIALS, "--json"))
+    r = run(*p2p_args(base_model_dir, clap_dir, captions, ds, TRIALS, "--json"))
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["this_run"]["kept"] == {"p2p": 1}
     return ds, captions
 
 
-def test_p2p_keeps_the_best_of_the_stated_trials(finished, model_dir, clap_dir):
+def test_p2p_keeps_the_best_of_the_stated_trials(finished, base_model_dir, clap_dir):
     ds, captions = finished
     [row] = read_jsonl(ds / MANIFEST)
     [(name, trials)] = study_trials(ds).items()
@@ -303,14 +289,14 @@ def test_p2p_keeps_the_best_of_the_stated_trials(finished, model_dir, clap_dir):
     assert sr == 44100 and x.shape == y.shape == (round(SECONDS * sr), 2)
     assert max(np.abs(x).max(), np.abs(y).max()) <= 10 ** (-1 / 20) + 1e-4 and np.abs(x).max() > 0.01
     assert np.abs(x - y).max() > 1e-3  # the edit changed the audio
-    again = run(*p2p_args(model_dir, clap_dir, captions, ds, TRIALS, "--json"))
+    again = run(*p2p_args(base_model_dir, clap_dir, captions, ds, TRIALS, "--json"))
     assert again.exit_code == 0 and json.loads(again.stdout)["this_run"]["kept"] == {}
 
 
-def test_a_killed_run_resumes_its_study_where_it_stopped(tmp_path, finished, model_dir, clap_dir):
+def test_a_killed_run_resumes_its_study_where_it_stopped(tmp_path, finished, base_model_dir, clap_dir):
     clean, captions = finished
     killed = tmp_path / "killed"
-    args = p2p_args(model_dir, clap_dir, captions, killed, TRIALS)
+    args = p2p_args(base_model_dir, clap_dir, captions, killed, TRIALS)
     # The run is a forked copy of this process (torch and transformers already imported, which a fresh
     # interpreter takes ~20 s to do here), killed with SIGKILL once its study has three finished trials.
     pid = os.fork()
@@ -339,7 +325,7 @@ def test_a_killed_run_resumes_its_study_where_it_stopped(tmp_path, finished, mod
     before = {t.number: t for t in complete(next(iter(study_trials(killed).values())))}
     assert 3 <= len(before) < TRIALS and read_jsonl(killed / MANIFEST) == []
 
-    r = run(*p2p_args(model_dir, clap_dir, captions, killed, TRIALS))
+    r = run(*p2p_args(base_model_dir, clap_dir, captions, killed, TRIALS))
     assert r.exit_code == 0, r.stderr
     after = next(iter(study_trials(killed).values()))
     assert len(complete(after)) == TRIALS and sum(t.state.name == "FAIL" for t in after) <= 1
