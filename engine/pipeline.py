@@ -168,7 +168,7 @@ def finish_outcome(request: EditRequest, outcome: EditOutcome, records: list[dic
     """Write the sidecar, if asked for."""
     if request.sidecar:
         spec = request.output
-        fmt = {"sample_rate": outcome.sample_rate, "channels": int(outcome.samples.shape[0]), "bits": spec.bits, "clip": spec.clip}
+        fmt = {"sample_rate": outcome.sample_rate, "channels": outcome.channels, "bits": spec.bits, "clip": spec.clip}
         outcome.sidecar = make_sidecar(request.input, outcome.source, records, spec.path, outcome.output_sha256 or "", fmt)
         write_sidecar(request.sidecar, outcome.sidecar)
     return outcome
