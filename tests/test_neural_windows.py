@@ -123,3 +123,18 @@ def test_auto_routing_runs_dsp_steps_exactly(tiny_model, tmp_path):
     assert r.exit_code == 0, r.stderr
     auto, neural = (sf.read(tmp_path / f"{name}.wav", dtype="float32")[0] for name in ("auto", "neural"))
     assert np.array_equal(auto, neural)  # bit for bit (float files: libsndfile stamps their PEAK chunk with the time)
+
+
+def test_a_region_in_the_words_limits_the_model_step(tiny_model, tmp_path):
+    """`sao edit "add birdsong in the last second"`: the planner gives the neural step that region, so only it changes."""
+    x = long_signal(3.0)
+    src = write(tmp_path / "in.wav", x, subtype="FLOAT")
+    out = tmp_path / "o.wav"
+    r = run("edit", src, "add birdsong in the last second", "-o", out, "--model", tiny_model, "--steps", "8", "--seed", "4")
+    assert r.exit_code == 0, r.stderr
+    y, _ = sf.read(str(out), dtype="float32", always_2d=True)
+    edge = x.shape[1] - SR
+    assert np.array_equal(y.T[:, :edge], x[:, :edge])  # the first two seconds, bit for bit
+    assert np.abs(y.T[:, edge + SR // 4 : -SR // 4] - x[:, edge + SR // 4 : -SR // 4]).max() > 1e-3  # the last one edited
+    step = json.loads((tmp_path / "o.wav.sao.json").read_text())["steps"][0]["plan"]["steps"][0]
+    assert (step["engine"], step["region"]) == ("neural", {"start_s": -1.0, "end_s": None})

@@ -402,3 +402,16 @@ def test_route_check_instructions_are_routed_as_labelled_at_least_90_percent():
         hits += neural == (row["category"] == "neural")
         total += 1
     assert hits / total >= 0.9
+
+
+@pytest.mark.parametrize("text, region", [
+    ("add birdsong in the last 5 seconds", Region(-5.0, None)),
+    ("remove the cough between 1 and 2 s", Region(1.0, 2.0)),
+    ("Re-generate the 3-5s part of the music loop", Region(3.0, 5.0)),
+    ("remove the dog barking", None),
+])
+def test_a_model_step_keeps_the_region_its_words_give(text, region):
+    from engine.planner import make_plan
+
+    (step,) = make_plan(text).steps
+    assert step.engine == "neural" and step.region == region

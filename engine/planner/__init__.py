@@ -168,11 +168,11 @@ class _Planner:
         text = self.text(piece)
         result = Parsed(piece, verb=_leading_verb(norm), where=c.where, words=c.text.split(), remark=not own_verb, bare=bare)
         if task(c.text):
-            result.steps = [_neural(text)]
+            result.steps = [_neural(text, _one_region(c))]
             return result
         steps = match(c)
         if any(s.engine == "neural" for s in steps) or sources(c):
-            result.steps = [_neural(text)]
+            result.steps = [_neural(text, _one_region(c))]
             return result
         if steps and c.where is not None and c.where.unsupported:
             raise NotUnderstood(
@@ -197,8 +197,15 @@ class _Planner:
         raise NotUnderstood(_refusal(f'"{text}"'), hint=_HINT)
 
 
-def _neural(text: str) -> Step:
-    return Step("instruct", {"instruction": text}, region=None, engine="neural", text=text)
+def _neural(text: str, region: Region | None = None) -> Step:
+    return Step("instruct", {"instruction": text}, region=region, engine="neural", text=text)
+
+
+def _one_region(c: Clause) -> Region | None:
+    """The region a model step is limited to ("add birdsong in the last 5 seconds"): the
+    editor then edits a window around it and leaves the rest of the file bit-identical."""
+    found = c.regions()
+    return Region(*found[0]) if len(found) == 1 else None
 
 
 def _leading_verb(norm: str) -> str:
