@@ -17,20 +17,15 @@ cd "$(dirname "$0")/.."
 WHEELS=(diffusers==0.42.1 torchsde==0.2.6 trampoline==0.1.2 pyloudnorm==0.2.0
         optuna==5.0.0 alembic==1.20.1 sqlalchemy==2.1.9 Mako==1.4.3 colorlog==6.12.0)
 
+source bench/gpu_common.sh
 if [[ "${1:-}" == "--wheels" ]]; then
-    python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation py \
-        -d .whl "${WHEELS[@]}"
+    fetch_pure_wheels "${WHEELS[@]}"
     exit 0
 fi
 
 OUT="${OUT:-/tmp/gendata-speed}"
-mkdir -p "$OUT"
-if [[ -d .whl ]]; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-    export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
-fi
-export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+gpu_setup "$OUT"
+export HF_HUB_OFFLINE=1
 python3 -c "import torch, diffusers, optuna; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'diffusers', diffusers.__version__, 'optuna', optuna.__version__)"
 
 status=0

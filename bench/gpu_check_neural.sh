@@ -17,22 +17,16 @@ cd "$(dirname "$0")/.."
 PURE=(diffusers==0.42.1 torchsde==0.2.6 trampoline==0.1.2 pyloudnorm==0.2.0 pycparser==3.0)
 BINARY=(soundfile==0.13.1 cffi==2.0.0)  # small manylinux wheels (soundfile carries its own libsndfile)
 
+source bench/gpu_common.sh
 if [[ "${1:-}" == "--wheels" ]]; then
-    get=(python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl)
-    "${get[@]}" --implementation py "${PURE[@]}"
-    "${get[@]}" --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-        --platform manylinux2014_x86_64 "${BINARY[@]}"
+    fetch_pure_wheels "${PURE[@]}"
+    python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl --implementation cp \
+        --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 "${BINARY[@]}"
     exit 0
 fi
 
 OUT="${OUT:-/tmp/neural-speed}"
-mkdir -p "$OUT"
-if [[ -d .whl ]]; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-    export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
-fi
-export PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+gpu_setup "$OUT"
 python3 -c "import torch, diffusers; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'diffusers', diffusers.__version__)"
 
 status=0

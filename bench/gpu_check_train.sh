@@ -16,20 +16,14 @@ cd "$(dirname "$0")/.."
 
 WHEELS=(diffusers==0.42.1)
 
+source bench/gpu_common.sh
 if [[ "${1:-}" == "--wheels" ]]; then
-    python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation py \
-        -d .whl "${WHEELS[@]}"
+    fetch_pure_wheels "${WHEELS[@]}"
     exit 0
 fi
 
 OUT="${OUT:-/tmp/train-throughput}"
-mkdir -p "$OUT"
-if [[ -d .whl ]]; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-    export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
-fi
-export PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+gpu_setup "$OUT"
 python3 -c "import torch, diffusers, lightning; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'diffusers', diffusers.__version__, 'lightning', lightning.__version__)"
 
 status=0
