@@ -48,6 +48,12 @@ class NotUnderstood(SaoError):
     code = ExitCode.NOT_UNDERSTOOD
 
 
+class Refused(NotUnderstood):
+    """A deliberate refusal (exit 5): the words were read, but what they ask is impossible or
+    unsafe (a value out of an operation's range, a reversed region). Unlike a plain
+    NotUnderstood, asking another planner (a language model) would not help."""
+
+
 class NeedsModel(SaoError):
     code = ExitCode.NEEDS_MODEL
 

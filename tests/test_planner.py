@@ -415,3 +415,18 @@ def test_a_model_step_keeps_the_region_its_words_give(text, region):
 
     (step,) = make_plan(text).steps
     assert step.engine == "neural" and step.region == region
+
+
+def test_unread_clauses_go_to_the_hook_and_read_ones_do_not():
+    from engine.plan import Step
+
+    asked = []
+
+    def hook(text):
+        asked.append(text)
+        return [Step("gain", {"db": -3.0}, text=text)]
+
+    plan = make_plan("florp the wibble", unread=hook)
+    assert asked == ["florp the wibble"]
+    assert [s.op for s in plan.steps] == ["gain"] and plan.steps[0].params == {"db": -3.0}
+    assert make_plan("make it louder", unread=hook).steps[0].params["db"] > 0 and len(asked) == 1

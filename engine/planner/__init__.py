@@ -21,6 +21,7 @@ Plain Python and regular expressions only: importing it costs no numpy or torch.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ..errors import NotUnderstood
@@ -57,8 +58,15 @@ class Parsed:
         return bool(self.steps)
 
 
-def make_plan(instruction: str) -> EditPlan:
-    """Plan an instruction; raises NotUnderstood (exit 5) when no part of it can be read."""
+Unread = Callable[[str], "list[Step] | None"]
+
+
+def make_plan(instruction: str, unread: Unread | None = None) -> EditPlan:
+    """Plan an instruction; raises NotUnderstood (exit 5) when no part of it can be read.
+
+    `unread`, when given, is asked for the steps of each clause the rules cannot read
+    (its original words); it returns steps, or None to let the rules decide as usual.
+    Deliberate refusals (engine.errors.Refused) never reach it."""
     if not instruction or not instruction.strip():
         raise NotUnderstood(_refusal("an empty instruction"), hint=_HINT)
     paths: list[str] = []
@@ -69,7 +77,7 @@ def make_plan(instruction: str) -> EditPlan:
 
     hidden = _PATH.sub(hide, instruction.replace("§", " "))  # "§" marks the paths set aside
     flags, low = find_constraints(lower(hidden))
-    planner = _Planner(instruction, low, frozenset(flags), tuple(paths))
+    planner = _Planner(instruction, low, frozenset(flags), tuple(paths), unread)
     return EditPlan(instruction=instruction, steps=planner.run())
 
 
@@ -81,8 +89,8 @@ def _refusal(what: str) -> str:
 
 
 class _Planner:
-    def __init__(self, original: str, low: str, flags: frozenset[str], paths: tuple[str, ...]):
-        self.original, self.low, self.flags, self.paths = original, low, flags, paths
+    def __init__(self, original: str, low: str, flags: frozenset[str], paths: tuple[str, ...], unread: Unread | None = None):
+        self.original, self.low, self.flags, self.paths, self.unread = original, low, flags, paths, unread
 
     def run(self) -> list[Step]:
         steps = self.flatten(self.read())
@@ -189,6 +197,11 @@ class _Planner:
     def fallback(self, p: Parsed) -> Parsed:
         """An unread clause: the model's if it asks for an edit, else a refusal."""
         text = self.text(p.piece)
+        if self.unread is not None:
+            steps = self.unread(text)
+            if steps:
+                p.steps = steps
+                return p
         request = any(w in VERBS or w in ("sound", "sounds", "like") for w in p.words) or (
             len(p.words) > 1 and p.words[1] in ("it", "this", "them", "everything"))  # "autotune it": an unknown verb
         if request and any(unknown(w) for w in p.words):
