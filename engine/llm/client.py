@@ -17,6 +17,7 @@ try takes at most about twice `timeout_s`; `retries` more tries may follow.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import time
@@ -151,8 +152,8 @@ class ChatClient:
             if isinstance(e.reason, TimeoutError):
                 raise Retry("llm: time-out") from None
             raise Retry(f"llm: unreachable ({e.reason})") from None
-        except (ConnectionError, OSError) as e:  # reset or closed mid-reply
-            raise Retry(f"llm: connection lost ({e})") from None
+        except (OSError, http.client.HTTPException) as e:  # reset, or closed mid-reply
+            raise Retry(f"llm: connection lost ({type(e).__name__})") from None
         try:
             reply = json.loads(raw)
             return reply["choices"][0]["message"]["content"]
