@@ -4,8 +4,8 @@
 The model name picks the canned answer, `mode:tag`, so each test counts its own
 requests (GET /stats/<tag>): good (gain -6 dB), mix (add the file the request
 names), badop, range, nonjson, path (a file the user never named), fixable (bad,
-then good), empty (no steps), slow (5 s), error (always 500), noschema (400 to a
-JSON schema, like a server without schema support).
+then good), empty (no steps), slow (5 s), error (always 500), cut (hangs up
+mid-reply), noschema (400 to a JSON schema, like a server without schema support).
 """
 
 from __future__ import annotations
@@ -93,6 +93,13 @@ class Handler(BaseHTTPRequestHandler):
         if not prompt.startswith("Request: "):  # gen-data's prompts
             content = json.dumps({"instruction": "from the model: pitch it up"})
             return self._send(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
+        if mode == "cut":  # promise more than is sent, then hang up
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"choices": [')
+            self.close_connection = True
+            return
         code, content = answer(mode, json.loads(prompt.removeprefix("Request: ")), n, body)
         if code != 200:
             return self._send(code, {"error": "canned failure"})
@@ -334,7 +341,7 @@ def test_a_server_without_schema_support_is_asked_in_json_mode(server, monkeypat
 # --- a server that is absent, failing or slow: exit 6, never a hang --------------------------------------
 
 
-@pytest.mark.parametrize("mode,reason", [("error", "HTTP 500"), ("slow", "time-out")])
+@pytest.mark.parametrize("mode,reason", [("error", "HTTP 500"), ("slow", "time-out"), ("cut", "connection lost")])
 def test_a_failing_or_slow_server_is_exit_6_after_the_retries(server, monkeypatch, tmp_path, bell, mode, reason):
     tag = use(monkeypatch, server, mode, SAO_LLM_TIMEOUT="0.5")
     out = tmp_path / "out.wav"

@@ -141,6 +141,8 @@ class ChatClient:
                     chunks.append(chunk)
                     if time.monotonic() > deadline:
                         raise TimeoutError
+                if response.length:  # fewer bytes than the server announced
+                    raise Retry("llm: connection lost (the reply was cut short)")
                 raw = b"".join(chunks)
         except urllib.error.HTTPError as e:
             if e.code == 429 or e.code >= 500:
