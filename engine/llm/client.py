@@ -157,10 +157,12 @@ class ChatClient:
         except (OSError, http.client.HTTPException) as e:  # reset, or closed mid-reply
             raise Retry(f"llm: connection lost ({type(e).__name__})") from None
         try:
-            reply = json.loads(raw)
-            return reply["choices"][0]["message"]["content"]
+            content = json.loads(raw)["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
-            raise Retry("llm: not a chat-completions reply") from None
+            content = None
+        if not isinstance(content, str):
+            raise Retry("llm: not a chat-completions reply")
+        return content
 
     def chat(self, messages: list[dict], seed: int | None = None, schema: dict | None = None) -> str:
         """The reply's text, retrying the server's failures with back-off.
