@@ -37,7 +37,7 @@ def _param_line(p) -> str:
         kind += f", default {p.default:g}" if isinstance(p.default, (int, float)) else f", default {p.default}"
     if p.optional:
         kind += ", or null"
-    return f"  {p.name}: {kind} ({p.help})"
+    return f"  {p.name}: {kind} — {p.help}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -76,7 +76,7 @@ def system_message() -> str:
     return (
         "You plan edits for sao, an audio editor. The user says in plain English what to do to one recording; "
         "you write the plan: operations from the list below, in the order they run, with their parameters.\n\n"
-        "Operations (name: what it does; then each parameter: its range, its default and what it means):\n"
+        "Operations (name: what it does; then each parameter: its range and default — what it means):\n"
         f"{registry_text()}\n"
         f'{MODEL_OP}: what no operation above can do (add, remove or replace a sound in the mix, change what is heard '
         f'rather than how it sounds) goes to the audio model as one step, {{"op": "{MODEL_OP}", "params": '
