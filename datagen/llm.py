@@ -1,32 +1,28 @@
 """Instructions from a language model, through any OpenAI-compatible chat endpoint.
 
-Works with a local llama.cpp server, vLLM or ollama (`--llm-url
-http://localhost:8080/v1`), or a hosted API; the key, if any, comes from an
-environment variable. Replies must be one JSON object; each is parsed and
-validated, and an invalid reply, a time-out, a 429 or a 5xx is retried with
-back-off. A sample whose replies stay bad is skipped and counted, not fatal;
-a server that cannot be reached, or that refuses the request (other 4xx: wrong
-URL, model or key), stops the run with a usage error, since every later sample
-would fail the same way (a rerun resumes where it stopped).
-
-Pitfall: `timeout_s` bounds each socket wait, not the whole reply; a server
-that keeps trickling bytes can take longer.
+The client is the engine's (engine.llm.client: time limits, retries with back-off,
+JSON mode); this module holds gen-data's prompts and checks. Works with a local
+llama.cpp server, vLLM or ollama (`--llm-url http://localhost:8080/v1`), or a hosted
+API; the key, if any, comes from an environment variable. Replies must be one JSON
+object; each is parsed and validated, and an invalid reply, a time-out, a 429 or a
+5xx is retried with back-off. A sample whose replies stay bad is skipped and
+counted, not fatal; a server that cannot be reached, or that refuses the request
+(other 4xx: wrong URL, model or key), stops the run with a usage error, since
+every later sample would fail the same way (a rerun resumes where it stopped).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
-import urllib.error
-import urllib.request
-from collections import Counter
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from engine.errors import UsageError
+from engine.llm import client as _client
+from engine.llm.client import LLMConfig, LLMFailed, Retry
+
+__all__ = ["ChatClient", "LLMConfig", "LLMFailed", "Retry", "caption_edit", "diversify", "minimise", "phrase_manual", "vary"]
 
 SYSTEM = (
     "You write training data for an audio editor that edits recordings from plain-English instructions, "
@@ -49,55 +45,6 @@ TASK_DESCRIPTIONS = {
 }
 
 
-@dataclass(frozen=True)
-class LLMConfig:
-    url: str  # the API base, e.g. http://localhost:8080/v1 (or the full .../chat/completions)
-    model: str
-    api_key: str | None = None
-    timeout_s: float = 60.0
-    retries: int = 2  # further tries after the first
-    temperature: float = 0.8
-
-
-class LLMFailed(Exception):
-    """No valid reply for this sample after every retry: skip it, and count `reason`."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class Retry(Exception):
-    """A failure worth trying again; `reason` is what is counted if it persists."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def endpoint(url: str) -> str:
-    url = url.rstrip("/")
-    return url if url.endswith("/chat/completions") else url + "/chat/completions"
-
-
-def parse_reply(content: str) -> dict:
-    """The JSON object in a reply, tolerating a ```json fence or a sentence around it."""
-    text = content.strip()
-    fence = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, re.S)
-    if fence:
-        text = fence.group(1)
-    if not text.startswith("{"):
-        start, end = text.find("{"), text.rfind("}")
-        text = text[start : end + 1] if 0 <= start < end else text
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        raise Retry("llm: invalid JSON") from None
-    if not isinstance(data, dict):
-        raise Retry("llm: reply is not a JSON object")
-    return data
-
-
 def _text(data: dict, key: str, longest: int = 300) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
@@ -112,61 +59,10 @@ def _numbers(text: str) -> set[str]:
     return set(re.findall(r"\d+(?:\.\d+)?", text))
 
 
-class ChatClient:
-    def __init__(self, config: LLMConfig, sleep: Callable[[float], None] = time.sleep):
-        self.config = config
-        self.url = endpoint(config.url)
-        self.sleep = sleep
-        self.stats: Counter = Counter()  # requests, retries, and each failure reason
+class ChatClient(_client.ChatClient):
+    """The engine's client, with gen-data's system message."""
 
-    def _post(self, messages: list[dict], seed: int | None) -> str:
-        body = {"model": self.config.model, "messages": messages, "temperature": self.config.temperature,
-                "response_format": {"type": "json_object"}}
-        if seed is not None:
-            body["seed"] = seed
-        headers = {"Content-Type": "application/json"}
-        if self.config.api_key:
-            headers["Authorization"] = f"Bearer {self.config.api_key}"
-        request = urllib.request.Request(self.url, json.dumps(body).encode("utf-8"), headers, method="POST")
-        self.stats["requests"] += 1
-        try:
-            with urllib.request.urlopen(request, timeout=self.config.timeout_s) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as e:
-            if e.code == 429 or e.code >= 500:
-                raise Retry(f"llm: HTTP {e.code}") from None
-            detail = e.read()[:200].decode("utf-8", "replace").strip()
-            raise UsageError(f"the LLM server at {self.url} refused the request: HTTP {e.code} {detail}",
-                             hint="Check --llm-url (the API base, e.g. http://localhost:8080/v1), --llm-model and the key variable.") from None
-        except TimeoutError:  # socket.timeout is TimeoutError since Python 3.10
-            raise Retry("llm: time-out") from None
-        except urllib.error.URLError as e:
-            if isinstance(e.reason, TimeoutError):
-                raise Retry("llm: time-out") from None
-            raise Retry(f"llm: unreachable ({e.reason})") from None
-        try:
-            reply = json.loads(raw)
-            return reply["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise Retry("llm: not a chat-completions reply") from None
-
-    def ask(self, prompt: str, validate: Callable[[dict], dict], seed: int | None = None) -> dict:
-        """One validated JSON reply, retrying bad ones; raises LLMFailed when they stay bad."""
-        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
-        reason = ""
-        for attempt in range(self.config.retries + 1):
-            if attempt:
-                self.stats["retries"] += 1
-                self.sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
-            try:
-                return validate(parse_reply(self._post(messages, seed)))
-            except Retry as e:
-                reason = e.reason
-                self.stats[reason] += 1
-        if reason.startswith("llm: unreachable"):
-            raise UsageError(f"cannot reach the LLM server at {self.url} ({reason.split('(', 1)[-1].rstrip(')')})",
-                             hint="Start it (llama.cpp, vLLM, ollama) or fix --llm-url.")
-        raise LLMFailed(reason)
+    system = SYSTEM
 
 
 def _instruction(data: dict) -> dict:

@@ -14,6 +14,7 @@ from .errors import UsageError
 
 PLAN_VERSION = 1
 ENGINES = ("dsp", "neural")
+RULES = "rules"  # Step.planner of the steps sao's own planner writes
 
 
 def resolve_time(t: float | None, duration_s: float, default: float) -> float:
@@ -45,21 +46,25 @@ class Step:
     region: Region | None = None
     engine: str = "dsp"
     text: str = ""
+    planner: str = RULES  # who wrote the step: "rules", or the language model's name
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["region"] = asdict(self.region) if self.region else None
-        return {k: d[k] for k in ("op", "params", "region", "engine", "text")}
+        return {k: d[k] for k in ("op", "params", "region", "engine", "text", "planner")}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Step":
         try:
             region = Region(**d["region"]) if d.get("region") else None
-            step = cls(op=d["op"], params=dict(d.get("params") or {}), region=region, engine=d.get("engine", "dsp"), text=d.get("text", ""))
+            step = cls(op=d["op"], params=dict(d.get("params") or {}), region=region, engine=d.get("engine", "dsp"), text=d.get("text", ""),
+                       planner=d.get("planner") or RULES)  # plans written before the field: the rules wrote them
         except (KeyError, TypeError) as e:
             raise UsageError(f"not a valid plan step ({e}): {d!r}") from None
         if step.engine not in ENGINES:
             raise UsageError(f"plan step engine must be dsp or neural (got {step.engine!r})")
+        if not isinstance(step.planner, str):
+            raise UsageError(f"plan step planner must be a name (got {step.planner!r})")
         return step
 
 

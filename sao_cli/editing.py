@@ -9,15 +9,21 @@ from pathlib import Path
 from . import console
 
 
-def make_plans(instructions: list[str], engine: str):
+def make_plans(instructions: list[str], engine: str, planner: str = "rules", use_cache: bool = True):
+    """One plan per instruction; `planner` llm or auto asks a language model (engine.llm), rules never does."""
     from engine.errors import SaoError
     from engine.plan import neural_plan
     from engine.planner import make_plan
 
+    plan = make_plan
+    if planner != "rules" and engine != "neural":
+        from engine.llm.planner import planner_for
+
+        plan = planner_for(planner, use_cache)
     plans = []
     for i, text in enumerate(instructions, 1):
         try:
-            plans.append(neural_plan(text) if engine == "neural" else make_plan(text))
+            plans.append(neural_plan(text) if engine == "neural" else plan(text))
         except SaoError as e:
             if len(instructions) > 1:
                 e.message = f"step {i} ('{text}'): {e.message}"

@@ -59,3 +59,14 @@ PLAY = typer.Option(False, "--play", help="Play the result when it is written (n
 PLOT = typer.Option(False, "--plot", help="Also draw the input and the result, and their difference, as a PNG: <output stem>.png beside the output.")
 PLOT_FILE = typer.Option(None, "--plot-file", help="Write the --plot PNG here instead (implies --plot).")
 SERVER = typer.Option("auto", "--server", help="auto: send the edit to a running `sao serve` when it serves the same model, else run it here; off: always run it here; PATH: the server on that socket (exit 9 if none runs there).")
+
+
+# Who writes the plan (engine.llm.planner; docs/planner.md, "The language-model planner").
+class Planner(str, Enum):
+    rules = "rules"
+    llm = "llm"
+    auto = "auto"
+
+
+PLANNER = typer.Option(Planner.rules, "--planner", envvar="SAO_PLANNER", help="rules: sao's own planner, offline (default); llm: a language model plans the whole instruction; auto: the rules first, the language model only for what they cannot read. The model: SAO_LLM_URL, SAO_LLM_MODEL, SAO_LLM_KEY_ENV.")
+NO_CACHE = typer.Option(False, "--no-cache", help="With --planner llm or auto: ask the language model afresh, neither reading nor writing its cached answers ($SAO_CACHE/planner/).")

@@ -21,11 +21,11 @@ def region_text(region) -> str:
 
 def plan_table(plan) -> Table:
     table = Table(title=f"Plan for “{plan.instruction}”", title_justify="left")
-    for col in ("#", "op", "parameters", "region", "engine", "from the words"):
+    for col in ("#", "op", "parameters", "region", "engine", "from the words", "planner"):
         table.add_column(col)
     for i, step in enumerate(plan.steps, 1):
         params = ", ".join(f"{k}={_fmt(v)}" for k, v in step.params.items())
-        table.add_row(str(i), step.op, params, region_text(step.region), step.engine, step.text)
+        table.add_row(str(i), step.op, params, region_text(step.region), step.engine, step.text, step.planner)
     return table
 
 

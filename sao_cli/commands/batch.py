@@ -22,6 +22,8 @@ def batch(
     ext: Optional[str] = typer.Option(None, "--ext", help="Write every output in this format: wav, flac, ogg or aiff."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Process only part i of N (i/N, from 0), for several machines."),
     engine: options.Engine = options.ENGINE,
+    planner: options.Planner = options.PLANNER,
+    no_cache: bool = options.NO_CACHE,
     force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
     as_json: bool = options.JSON,
     sr: Optional[int] = options.SR,
@@ -75,7 +77,7 @@ def batch(
     settings = neural_settings(steps, cfg, strength, seed, device, precision, window, batch_size)
     if ext is not None and f".{ext.lstrip('.').lower()}" not in WRITABLE:
         raise UsageError(f"--ext {ext}: use wav, flac, ogg or aiff")
-    plans = make_plans([instruction], engine.value)
+    plans = make_plans([instruction], engine.value, planner.value, not no_cache)
     root, files = find_inputs(source, recursive)
     if out_dir.resolve() == root.resolve():
         raise UsageError("the output folder must differ from the input folder")

@@ -30,6 +30,8 @@ def chain(
     output: str = typer.Option(..., "--output", "-o", help="Output file, or '-' for WAV on stdout."),
     keep_intermediates: bool = typer.Option(False, "--keep-intermediates", help="Also write OUT.step1.wav, OUT.step2.wav, ... after each step but the last."),
     engine: options.Engine = options.ENGINE,
+    planner: options.Planner = options.PLANNER,
+    no_cache: bool = options.NO_CACHE,
     force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show every step's plan and stop."),
     as_json: bool = options.JSON,
@@ -72,7 +74,7 @@ def chain(
     texts = list(instructions or []) + (read_steps_file(steps_file) if steps_file else [])
     if not texts:
         raise UsageError("give at least one instruction, or a steps file with -f")
-    plans = make_plans(texts, engine.value)
+    plans = make_plans(texts, engine.value, planner.value, not no_cache)
     if dry_run:
         for plan in plans:
             show_plan(plan, as_json)

@@ -17,6 +17,8 @@ def edit(
     instruction: str = typer.Argument(..., help='What to do, in plain English, e.g. "trim the first second, then add a small room reverb".'),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file, or '-' for WAV on stdout. Default: <stem>.edited.<ext> beside the input."),
     engine: options.Engine = options.ENGINE,
+    planner: options.Planner = options.PLANNER,
+    no_cache: bool = options.NO_CACHE,
     force: bool = options.FORCE,
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan and stop; nothing is read or written."),
     as_json: bool = options.JSON,
@@ -57,7 +59,7 @@ def edit(
     from ..views import show_plan
 
     settings = neural_settings(steps, cfg, strength, seed, device, precision, window)
-    plans = make_plans([instruction], engine.value)
+    plans = make_plans([instruction], engine.value, planner.value, not no_cache)
     if dry_run:
         show_plan(plans[0], as_json)
         return

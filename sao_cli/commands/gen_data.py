@@ -28,9 +28,9 @@ OUT = typer.Option(..., "--out", "-o", help="Dataset folder to write; a rerun of
 N = typer.Option(..., "--n", help="How many kept triplets to make, over all shards together.")
 SEED = typer.Option(0, "--seed", help="Seed: the same command and seed make the same dataset.")
 SHARD = typer.Option(None, "--shard", help="i/N: make only shard i of N (0 <= i < N), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; join them with `sao gen-data merge`.")
-LLM_URL = typer.Option(None, "--llm-url", help="OpenAI-compatible API base (llama.cpp, vLLM, ollama: e.g. http://localhost:8080/v1). Default: the offline template grammar.")
-LLM_MODEL = typer.Option(None, "--llm-model", help="Model name to ask for at --llm-url.")
-LLM_KEY_ENV = typer.Option("OPENAI_API_KEY", "--llm-key-env", help="Environment variable holding the API key (unset: no key is sent).")
+LLM_URL = typer.Option(None, "--llm-url", envvar="SAO_LLM_URL", help="OpenAI-compatible API base (llama.cpp, vLLM, ollama: e.g. http://localhost:8080/v1). Default: $SAO_LLM_URL, else the offline template grammar.")
+LLM_MODEL = typer.Option(None, "--llm-model", envvar="SAO_LLM_MODEL", help="Model name to ask for at --llm-url.")
+LLM_KEY_ENV = typer.Option("OPENAI_API_KEY", "--llm-key-env", envvar="SAO_LLM_KEY_ENV", help="Environment variable holding the API key (unset: no key is sent).")
 LLM_TIMEOUT = typer.Option(60.0, "--llm-timeout", help="Seconds to wait for the LLM server before retrying.")
 LLM_RETRIES = typer.Option(2, "--llm-retries", help="Further tries after an invalid reply, a time-out or a 5xx, before the sample is skipped.")
 
