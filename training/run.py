@@ -253,15 +253,15 @@ def stop_at(record: dict) -> BadAudio:
 class SkippedItems(L.Callback):
     """Logs the pairs a batch's worker found failing (StepBatches "skipped") before the step trains; --strict stops there."""
 
-    def __init__(self, log: SkipLog, strict: bool):
-        self.log, self.strict = log, strict
+    def __init__(self, skips: SkipLog, strict: bool):
+        self.skips, self.strict = skips, strict
 
     def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
         for record in batch.pop("skipped", []):
             record = {**record, "step": trainer.global_step, "rank": trainer.global_rank}
             if self.strict:
                 raise stop_at(record)
-            self.log.add(record)
+            self.skips.add(record)
 
 
 # ---------------------------------------------------------------- data
@@ -271,10 +271,10 @@ class PairData(L.LightningDataModule):
     """The training DataLoader: this rank's micro-batches from the restored step on, after filling the cache."""
 
     def __init__(self, catalog, geometry: Geometry, settings: RunSettings, cache_root: Path | None, say: Say,
-                 log: SkipLog):
+                 skips: SkipLog):
         super().__init__()
         self.catalog, self.geometry, self.settings, self.cache_root, self.say = catalog, geometry, settings, cache_root, say
-        self.log = log
+        self.skips = skips
 
     def train_dataloader(self):
         # Called after the checkpoint is restored (global_step is the resumed one)
@@ -292,7 +292,7 @@ class PairData(L.LightningDataModule):
                 record = skip_record(pair.line, pair.id, e.path, e.reason, trainer.global_step, trainer.global_rank)
                 if s.strict:
                     raise stop_at(record)
-                self.log.add(record)
+                self.skips.add(record)
 
             todo = len(cache.missing(self.catalog, trainer.global_rank, trainer.world_size))
             if todo and trainer.is_global_zero:
@@ -478,16 +478,16 @@ def train(run_dir: Path, settings: RunSettings, resume: bool = False, force: boo
     geometry = Geometry(bundle.sample_rate, bundle.audio_channels, bundle.hop_length, frames)
     cache_root = run_dir / "latents" / bundle.sha256[:16] if settings.cache_latents else None
     module = InstructTraining(bundle, settings.hyper, settings.seed)
-    log = SkipLog(run_dir, warn)
-    data = PairData(catalog, geometry, settings, cache_root, say, log)
+    skips = SkipLog(run_dir, warn)
+    data = PairData(catalog, geometry, settings, cache_root, say, skips)
 
     validation = (ValidationEdits(run_dir / "validation", validation_pair(specs, catalog), geometry,
                                   settings.validate_every, say, warn, settings.strict),) if settings.validate_every else ()
-    trainer = make_trainer(run_dir, settings, (*validation, SkippedItems(log, settings.strict), *callbacks))
+    trainer = make_trainer(run_dir, settings, (*validation, SkippedItems(skips, settings.strict), *callbacks))
     if is_zero:  # only once the data, the base and the devices are known to be usable
         prepare_run_dir(run_dir, settings, resume, force)
         for record in catalog.bad:
-            log.add(record)
+            skips.add(record)
     checkpoint = last_checkpoint(run_dir) if resume else None
     if resume and checkpoint is None:
         say(f"{run_dir}: no checkpoint yet; starting from step 0")
