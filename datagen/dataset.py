@@ -33,6 +33,7 @@ AUDIO = "audio"
 LOCK = ".lock"
 SUBTYPE = "PCM_16"
 ROLES = ("in", "out")
+UNREADABLE = "unreadable clip"  # a rejection reason whose line names the clip ("clip"): it leaves the pool
 
 
 @dataclass
@@ -185,8 +186,9 @@ class DatasetWriter:
         self.recovery = recover(self.root)
         self.ids = {row["id"] for row in read_jsonl(self.root / MANIFEST)}
         self.rejected_attempts: dict[str, int] = {}  # id -> attempts already rejected, so a rerun moves on
+        self.unreadable: set[str] = set()  # clips a rejection found unreadable: a rerun draws them no more either
         for row in read_jsonl(self.root / REJECTED):
-            self.rejected_attempts[row["id"]] = max(self.rejected_attempts.get(row["id"], 0), int(row.get("attempt", 0)) + 1)
+            self._note(row)
 
     def add(self, sample: Sample) -> dict:
         if sample.id in self.ids:
@@ -203,8 +205,14 @@ class DatasetWriter:
         return row
 
     def reject(self, sample_id: str, pipeline: str, reason: str, attempt: int = 0, **extra) -> None:
-        append_line(self.root / REJECTED, {"id": sample_id, "pipeline": pipeline, "reason": reason, "attempt": attempt, **extra})
-        self.rejected_attempts[sample_id] = max(self.rejected_attempts.get(sample_id, 0), attempt + 1)
+        row = {"id": sample_id, "pipeline": pipeline, "reason": reason, "attempt": attempt, **extra}
+        append_line(self.root / REJECTED, row)
+        self._note(row)
+
+    def _note(self, row: dict) -> None:
+        self.rejected_attempts[row["id"]] = max(self.rejected_attempts.get(row["id"], 0), int(row.get("attempt", 0)) + 1)
+        if row.get("reason") == UNREADABLE and row.get("clip"):
+            self.unreadable.add(row["clip"])
 
     def close(self) -> None:
         if self._lock is not None:

@@ -31,8 +31,8 @@ from engine.pipeline import OutputSpec, conform
 from engine.shard import stable_hash
 
 from . import bo
-from .captions import read_clips
-from .dataset import Sample
+from .captions import Clip, read_clips
+from .dataset import UNREADABLE, Sample
 from .generate import (
     cfg_denoiser,
     conditioning,
@@ -65,17 +65,17 @@ class InversionConfig(ModelConfig):
     min_clip_s: float = 1.0
 
 
-def read_crop(path: Path, start: int, length: int, sample_rate: int, channels: int) -> np.ndarray:
-    """`length` frames from `start` of a file, at the model's rate and channel count (Reject if unreadable)."""
+def read_crop(clip: Clip, start: int, length: int, sample_rate: int, channels: int) -> np.ndarray:
+    """`length` frames from `start` of a clip's file, at the model's rate and channel count (Reject if unreadable)."""
     try:
-        with sf.SoundFile(str(path)) as f:
+        with sf.SoundFile(str(clip.path)) as f:
             f.seek(start)
             crop = f.read(length, dtype="float32", always_2d=True).T
             rate = f.samplerate
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
-        raise Reject("unreadable clip") from None
+        raise Reject(UNREADABLE, clip=clip.name) from None
     if crop.shape[1] == 0 or not np.isfinite(crop).all():
-        raise Reject("unreadable clip")
+        raise Reject(UNREADABLE, clip=clip.name)
     return conform(np.ascontiguousarray(crop), rate, OutputSpec("", sample_rate, channels))[0]
 
 
@@ -90,20 +90,22 @@ class InversionJob(ModelJob):
             raise UsageError(f"--clip-s must be between --min-clip-s ({cfg.min_clip_s:g}) and {longest:.1f} (got {cfg.clip_s:g})")
         if cfg.steps < 1:
             raise UsageError("--steps must be at least 1")
-        listing = read_clips(cfg.clips_dir, cfg.captions)
-        cfg.skipped_rows = dict(listing.skipped)
-        edits = {r.file: r for r in read_caption_rows(cfg.captions) if r.file}
+        listing = read_clips(cfg.clips_dir, cfg.captions, cfg.lenient)
+        cfg.skipped_rows, cfg.bad_rows = dict(listing.skipped), listing.bad
+        edits = {r.file: r for r in read_caption_rows(cfg.captions, cfg.lenient)[0] if r.file}
         self.clips = {c.name: c for c in listing.clips}
         rows = [CaptionRow(c.caption, c.name, *(getattr(edits.get(c.name), k, None) for k in EDIT_COLUMNS)) for c in listing.clips]
         super().__init__(cfg, bundle, clap, rows)
         self.levels = ddpm_levels(cfg.steps)
 
     def _plan(self, slot: int, attempt: int, rng: np.random.Generator) -> dict:
+        if not self.rows:
+            raise Reject("too few readable clips")
         row = self.rows[int(rng.integers(len(self.rows)))]
         try:
             info = sf.info(str(self.clips[row.file].path))
         except (sf.LibsndfileError, RuntimeError):
-            raise Reject("unreadable clip") from None
+            raise Reject(UNREADABLE, clip=row.file) from None
         if info.frames < self.cfg.min_clip_s * info.samplerate:
             raise Reject("clip too short")
         length = min(info.frames, int(self.cfg.clip_s * info.samplerate))
@@ -119,7 +121,7 @@ class InversionJob(ModelJob):
             study.save_plan(self._plan(slot, attempt, rng))
         plan = study.plan
         text = EditText(**plan["text"])
-        audio = read_crop(self.clips[plan["file"]].path, plan["start"], plan["length"], b.sample_rate, b.audio_channels)
+        audio = read_crop(self.clips[plan["file"]], plan["start"], plan["length"], b.sample_rate, b.audio_channels)
         frames, seconds = audio.shape[1], audio.shape[1] / b.sample_rate
         x0 = encode(b, audio)
         cond_src, cond_tar = (conditioning(b, [c], seconds) for c in (text.input_caption, text.output_caption))

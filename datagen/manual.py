@@ -10,8 +10,11 @@ same dataset, and a rerun picks up exactly where a killed one stopped.
 
 Quality gates reject draws that would teach nothing: a silent input or output,
 an edit with no audible effect (a low-pass on audio with nothing above 8 kHz),
-sources with the same caption, clips too short or unreadable. Input and output
-share one gain, only ever downwards, so neither peaks above -1 dBFS.
+sources with the same caption, clips too short or unreadable. An unreadable
+clip is named in its rejected.jsonl line and leaves the pool; since the pool is
+rebuilt from rejected.jsonl when a run starts, a rerun draws exactly as the
+killed run would have. Input and output share one gain, only ever downwards, so
+neither peaks above -1 dBFS.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from engine.pipeline import OutputSpec, conform
 from engine.shard import in_shard
 
 from .captions import Clip, read_clips
-from .dataset import DatasetWriter, Outcome, Sample
+from .dataset import UNREADABLE, DatasetWriter, Outcome, Sample
 from .grammar import instruction_for
 from .llm import ChatClient, LLMConfig, LLMFailed, diversify, phrase_manual
 from .tasks import MAX_OUTPUT_S, TASKS, Edit, Reject, Settings, Source
@@ -56,7 +59,9 @@ class ManualConfig:
     noise_std: float = 0.01
     max_attempts: int = 10
     llm: LLMConfig | None = None
+    lenient: bool = False  # skip malformed caption rows (named in bad_rows) instead of stopping
     skipped_rows: dict = field(default_factory=dict)  # filled in: caption rows that were skipped, by reason
+    bad_rows: list = field(default_factory=list)  # filled in: the malformed rows skipped under `lenient`
 
 
 def sample_id(seed: int, slot: int) -> str:
@@ -86,20 +91,25 @@ class ManualJob:
     """Open the dataset (recovering it), work out what is left to do, then `run()` it."""
 
     def __init__(self, cfg: ManualConfig):
-        listing = read_clips(cfg.clips_dir, cfg.captions)
-        cfg.skipped_rows = listing.skipped
+        listing = read_clips(cfg.clips_dir, cfg.captions, cfg.lenient)
+        cfg.skipped_rows, cfg.bad_rows = listing.skipped, listing.bad
         _check(cfg, listing.clips)
         self.cfg = cfg
         self.clips = listing.clips
         self.settings = Settings(cfg.sample_rate, cfg.noise_std)
         self.client = ChatClient(cfg.llm) if cfg.llm else None
         self.writer = DatasetWriter(cfg.out)
+        self.pool = self._readable()
         mine = [k for k in range(cfg.n) if in_shard(sample_id(cfg.seed, k), cfg.shard)]
         self.pending = [k for k in mine if sample_id(cfg.seed, k) not in self.writer.ids]
         self.done_before = len(mine) - len(self.pending)
 
     def close(self) -> None:
         self.writer.close()
+
+    def _readable(self) -> list[Clip]:
+        """The clips that may be drawn: all but those a rejection found unreadable."""
+        return [c for c in self.clips if c.name not in self.writer.unreadable]
 
     def run(self) -> Iterator[Outcome]:
         """Yield one Outcome per draw; `Outcome.kept`, or a rejection (the slot's last one when attempts run out)."""
@@ -111,7 +121,9 @@ class ManualJob:
                 try:
                     sample = self._make(sid, task, rng, attempt)
                 except Reject as r:
-                    self.writer.reject(sid, PIPELINE, r.reason, attempt, task=task)
+                    self.writer.reject(sid, PIPELINE, r.reason, attempt, task=task, **r.details)
+                    if r.reason == UNREADABLE:
+                        self.pool = self._readable()
                     yield Outcome(sid, False, task, r.reason, slot_done=attempt + 1 == self.cfg.max_attempts)
                     continue
                 self.writer.add(sample)
@@ -132,15 +144,17 @@ class ManualJob:
                 f.seek(int(rng.integers(0, frames - length + 1)))
                 crop = f.read(length, dtype="float32", always_2d=True).T
         except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
-            raise Reject("unreadable clip") from None
+            raise Reject(UNREADABLE, clip=clip.name) from None
         if crop.shape[1] == 0 or not np.isfinite(crop).all():
-            raise Reject("unreadable clip")
+            raise Reject(UNREADABLE, clip=clip.name)
         samples, _ = conform(np.ascontiguousarray(crop), rate, OutputSpec("", self.cfg.sample_rate, self.cfg.channels))
         return Source(clip.name, clip.caption, samples)
 
     def _make(self, sid: str, task: str, rng: np.random.Generator, attempt: int) -> Sample:
-        picks = rng.choice(len(self.clips), size=TASKS[task].inputs, replace=False)
-        clips = [self.clips[int(i)] for i in picks]
+        if len(self.pool) < TASKS[task].inputs:
+            raise Reject("too few readable clips")
+        picks = rng.choice(len(self.pool), size=TASKS[task].inputs, replace=False)
+        clips = [self.pool[int(i)] for i in picks]
         if len({c.caption.lower().rstrip(".") for c in clips}) < len(clips):
             raise Reject("sources share a caption")
         edit = TASKS[task].make([self._source(c, rng) for c in clips], self.settings, rng)
@@ -159,6 +173,8 @@ class ManualJob:
             "attempt": attempt,
             "sources": [c.name for c in clips],
             "instruction_source": source,
+            "base_model": None,  # provenance.py: the manual pipeline uses no model
+            "clap": None,
         }
         return Sample(sid, edit.input, edit.output, self.cfg.sample_rate, record)
 

@@ -40,15 +40,16 @@ from engine.shard import in_shard, stable_hash
 
 from . import bo
 from .attention import CrossAttentionControl, TokenMap, align_tokens
-from .captions import read_rows
+from .captions import BadRow, read_rows
 from .clap_objective import Scorer
-from .dataset import DatasetWriter, Outcome, Sample
+from .dataset import UNREADABLE, DatasetWriter, Outcome, Sample
 from .generate import DEFAULT_NEGATIVE, decode, generate
 from .llm import ChatClient, LLMConfig, LLMFailed, caption_edit, diversify
 from .manual import (  # the same gates and headroom as the manual pipeline
     PEAK_CEILING,
     SILENT_DB,
 )
+from .provenance import clap_identity, model_identity
 from .quality import (
     CANDIDATE_CFG,
     CANDIDATES,
@@ -81,22 +82,23 @@ class CaptionRow:
         return bool(self.output_caption and self.instruction)
 
 
-def read_caption_rows(path: str | Path) -> list[CaptionRow]:
+def read_caption_rows(path: str | Path, lenient: bool = False) -> tuple[list[CaptionRow], list[BadRow]]:
     """Rows of a CSV (header with at least `caption`) or JSON Lines file; `file` and the edit columns are optional.
 
-    Rows with an empty caption are dropped; whitespace is collapsed.
+    Rows with an empty caption are dropped; whitespace is collapsed. Malformed
+    rows are an error, or with `lenient` skipped and returned (captions.read_rows).
     """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"--captions {path}: no such file")
-    raw = read_rows(path, required=("caption",))
+    read = read_rows(path, required=("caption",), lenient=lenient)
 
     def clean(value) -> str | None:
         text = " ".join(str(value or "").split())
         return text or None
 
-    rows = [CaptionRow(clean(r.get("caption")), clean(r.get("file")), *(clean(r.get(k)) for k in EDIT_COLUMNS)) for r in raw]
-    return [r for r in rows if r.caption]
+    rows = [CaptionRow(clean(r.get("caption")), clean(r.get("file")), *(clean(r.get(k)) for k in EDIT_COLUMNS)) for r in read.rows]
+    return [r for r in rows if r.caption], read.bad
 
 
 def edit_text(row: CaptionRow, client: ChatClient | None, negative: str, rng: np.random.Generator) -> EditText:
@@ -133,7 +135,9 @@ class ModelConfig:
     trials: int = 10
     max_attempts: int = 3
     llm: LLMConfig | None = None
+    lenient: bool = False  # skip malformed caption rows (named in bad_rows) instead of stopping
     skipped_rows: dict = field(default_factory=dict)  # filled in: caption rows that were skipped, by reason
+    bad_rows: list = field(default_factory=list)  # filled in: the malformed rows skipped under `lenient`
 
 
 class ModelJob:
@@ -157,8 +161,10 @@ class ModelJob:
                              hint="Pass --model stable-audio-open (after `sao models pull stable-audio-open`) or a stable-audio folder.")
         self.cfg, self.bundle, self.clap = cfg, bundle, clap
         self.client = ChatClient(cfg.llm) if cfg.llm else None
-        self.rows = self._usable(rows)
+        usable = self._usable(rows)
+        self.models = {"base_model": model_identity(bundle), "clap": clap_identity(clap)}  # every manifest line's provenance
         self.writer = DatasetWriter(cfg.out)
+        self.rows = [r for r in usable if r.file not in self.writer.unreadable]  # rows whose clip is not known to be unreadable
         self.storage = bo.open_storage(cfg.out)
         mine = [k for k in range(cfg.n) if in_shard(self.sample_id(k), cfg.shard)]
         self.pending = [k for k in mine if self.sample_id(k) not in self.writer.ids]
@@ -191,7 +197,9 @@ class ModelJob:
                 try:
                     sample = self._make(sid, slot, attempt, rng)
                 except Reject as r:
-                    self.writer.reject(sid, self.PIPELINE, r.reason, attempt, **getattr(r, "details", {}))
+                    self.writer.reject(sid, self.PIPELINE, r.reason, attempt, **r.details)
+                    if r.reason == UNREADABLE:  # the clip leaves the pool (inversion)
+                        self.rows = [row for row in self.rows if row.file not in self.writer.unreadable]
                     yield Outcome(sid, False, self.PIPELINE, r.reason, slot_done=attempt + 1 == self.cfg.max_attempts)
                     continue
                 self.writer.add(sample)
@@ -220,7 +228,7 @@ class ModelJob:
                   "pipeline": self.PIPELINE, "task": None,
                   "params": {**params, "gain_db": round(20 * np.log10(gain), 3)}, "scores": scores, "seed": seed,
                   "attempt": attempt, "instruction_source": text.source,
-                  "negative_captions": {"input": text.negative_in, "output": text.negative_out}, **extra}
+                  "negative_captions": {"input": text.negative_in, "output": text.negative_out}, **self.models, **extra}
         return Sample(sid, (audio_in * np.float32(gain)).astype(np.float32), (audio_out * np.float32(gain)).astype(np.float32),
                       self.bundle.sample_rate, record)
 
@@ -269,7 +277,10 @@ class P2PJob(ModelJob):
             raise UsageError(f"--seconds must be above 0 and at most {min(MAX_OUTPUT_S, bundle.max_seconds):.1f} (got {cfg.seconds:g})")
         if min(cfg.candidates, cfg.search_steps, cfg.bo_steps, cfg.final_steps) < 1:
             raise UsageError("--candidates and every step count must be at least 1")
-        super().__init__(cfg, bundle, clap, read_caption_rows(cfg.captions))
+        rows, cfg.bad_rows = read_caption_rows(cfg.captions, cfg.lenient)
+        if cfg.bad_rows:
+            cfg.skipped_rows["malformed row"] = len(cfg.bad_rows)
+        super().__init__(cfg, bundle, clap, rows)
         self.keep = keep
 
     def _render(self, text: EditText, seed: int, cfg: float, steps: int, lambdas: dict) -> tuple[np.ndarray, np.ndarray]:

@@ -62,11 +62,12 @@ class Edit:
 
 
 class Reject(Exception):
-    """This draw cannot make a useful sample; `reason` is counted in the summary."""
+    """This draw cannot make a useful sample; `reason` is counted in the summary, `details` join its rejected.jsonl line."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, **details):
         super().__init__(reason)
         self.reason = reason
+        self.details = details
 
 
 @dataclass(frozen=True)

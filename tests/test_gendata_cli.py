@@ -61,6 +61,7 @@ def test_manual_makes_n_listed_triplets_with_a_summary(tmp_path, clip_set):
     assert sum(summary["this_run"]["rejected"].values()) == len(rejected)
     for r in rows:
         assert r["pipeline"] == "manual" and r["instruction"] and r["input_caption"] and r["output_caption"]
+        assert r["base_model"] is None and r["clap"] is None  # no model made it
         assert r["input"] == f"audio/{r['id']}.in.wav" and r["sample_rate"] == 44100
         x, _ = sf.read(str(ds / r["input"]), always_2d=True)
         assert x.shape[1] == 2 and np.max(np.abs(x)) <= 10 ** (-1 / 20) + 1e-4  # the shared -1 dBFS ceiling
@@ -179,3 +180,60 @@ def test_bad_captions_are_usage_errors(tmp_path, clip_set):
     for captions, message in ((tmp_path / "none.csv", "no such file"), (headerless, "file,caption"), (missing, "no usable clips")):
         r = run(*manual_args(clips, captions, tmp_path / "ds", 2))
         assert r.exit_code == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_malformed_caption_rows_stop_with_their_line_or_are_skipped_and_named_under_lenient(tmp_path, clip_set):
+    clips, captions = clip_set
+    header, *good = captions.read_text().splitlines()  # ten quoted rows
+    good = [row for row in good if not row.startswith("camera-shutter.wav")]  # its row is the bad one below
+    unclosed = tmp_path / "unclosed.csv"  # one quote never closed: it would swallow every later row into one caption
+    unclosed.write_text("\n".join([header, *good[:3], 'camera-shutter.wav,"A shutter clicks', *good[3:]]) + "\n")
+    commas = tmp_path / "commas.csv"  # an unquoted caption with commas: three fields under a two-column header
+    commas.write_text("\n".join([header, *good[:6], "camera-shutter.wav,A click, then another", *good[6:]]) + "\n")
+    last = tmp_path / "last.csv"  # the same at the last row: the file ends inside the quote
+    last.write_text("\n".join([header, *good, 'camera-shutter.wav,"A shutter clicks', "camera-shutter.wav,A click"]) + "\n")
+    for bad, line, problem in ((unclosed, 5, "a quoted field is not closed on this line (the quote on line 6"),
+                               (last, 11, "a quoted field is never closed"), (commas, 8, "3 fields where the header has 2")):
+        ds = tmp_path / f"ds-{bad.stem}"
+        r = run(*manual_args(clips, bad, ds, 2))
+        assert r.exit_code == 2 and f"{bad}:{line}: {problem}" in r.stderr and "--lenient" in r.stderr
+        assert "Traceback" not in r.stderr and not ds.exists()  # nothing generated
+
+        r = run(*manual_args(clips, bad, ds, 12, "--lenient", "--tasks", "LOW_PASS,HIGH_PASS"))
+        assert r.exit_code == 0, r.stderr
+        assert f"skipped 1 rows (malformed row): line {line} ({problem}" in r.stderr
+        rows = lines(ds / MANIFEST)
+        used = {s for row in rows for s in row["sources"]}
+        assert len(used) >= 6 and "camera-shutter.wav" not in used  # the rows after the bad one are read
+        assert all(len(row["input_caption"]) < 60 for row in rows)  # no caption swallowed other rows
+
+    # A quoted caption may hold commas, doubled quotes and a line break: it stays one valid row.
+    multi = tmp_path / "multi.csv"
+    multi.write_text('file,caption\ncomplete.wav,"A chime, then a ""ding""\nfades out"\ntrash-empty.wav,Paper crumples\n')
+    ds = tmp_path / "ds-multi"
+    r = run(*manual_args(clips, multi, ds, 6, "--tasks", "LOW_PASS"))
+    assert r.exit_code == 0, r.stderr
+    captions_seen = {row["input_caption"] for row in lines(ds / MANIFEST)}
+    assert 'A chime, then a "ding" fades out' in captions_seen and "Paper crumples" in captions_seen
+
+
+def test_an_unreadable_clip_is_named_and_leaves_the_pool_also_after_a_rerun(tmp_path, clip_set):
+    clips, captions = clip_set
+    (clips.parent / "broken.wav").write_bytes(b"RIFF\x00\x01not really a wave file")
+    nan = np.full((22050, 2), np.nan, np.float32)  # a valid header over NaN samples
+    sf.write(str(clips.parent / "nan.wav"), nan, 44100, subtype="FLOAT")
+    own = tmp_path / "captions.csv"
+    own.write_text("\n".join([*captions.read_text().splitlines()[:4], "../broken.wav,A hum", "../nan.wav,A hiss"]) + "\n")
+    ds = tmp_path / "ds"
+
+    def unreadable() -> list[dict]:
+        return [row for row in lines(ds / REJECTED) if row["reason"] == "unreadable clip"]
+
+    for n in (16, 32):  # the rerun adds samples, drawing from the pool the first run left
+        r = run(*manual_args(clips, own, ds, n, "--tasks", "LOW_PASS,HIGH_PASS", "--seed", "3"))
+        assert r.exit_code == 0, r.stderr
+        named = sorted(row["clip"] for row in unreadable())
+        assert named == ["../broken.wav", "../nan.wav"]  # each named once: never drawn again
+        assert all(row["task"] in ("LOW_PASS", "HIGH_PASS") for row in unreadable())
+        assert len(lines(ds / MANIFEST)) == n
+        assert not {"../broken.wav", "../nan.wav"} & {s for row in lines(ds / MANIFEST) for s in row["sources"]}

@@ -104,6 +104,8 @@ def inversion_args(base_model_dir, clap_dir, clips, captions, out, n, *extra):
 
 
 def test_inversion_writes_the_real_crop_and_its_best_edit(tmp_path, base_model_dir, clap_dir, clip_set, base_bundle):
+    import hashlib
+
     import optuna
 
     clips, captions, _ = clip_set
@@ -113,8 +115,14 @@ def test_inversion_writes_the_real_crop_and_its_best_edit(tmp_path, base_model_d
     assert "skipped 8 rows (no output_caption/instruction and no --llm-url)" in r.stderr
     assert json.loads(r.stdout)["this_run"]["kept"] == {"inversion": 2}
     lo, hi = t_start_range(8)
+    weights = hashlib.sha256()
+    for name in ("dit", "vae", "projection"):  # the model folder's weights, in the order sidecars hash them
+        weights.update((base_model_dir / f"{name}.safetensors").read_bytes())
+    clap_sha = hashlib.sha256((clap_dir / "model.safetensors").read_bytes()).hexdigest()
     for row in read_jsonl(ds / MANIFEST):
         assert row["pipeline"] == "inversion" and row["instruction_source"] == "captions file"
+        assert row["base_model"] == {"name": base_model_dir.name, "sha256": weights.hexdigest()}
+        assert row["clap"] == {"name": str(clap_dir), "sha256": clap_sha}
         assert row["output_caption"] in ("A phone rings in the rain", "An alarm clock beeps in a big hall")
         p = row["params"]
         assert lo <= p["t_start"] <= hi and 1 <= p["cfg_src"] <= 3 and 3 <= p["cfg_tar"] <= 10 and p["steps"] == 8
@@ -152,3 +160,20 @@ def test_bad_settings_fail_with_one_line_before_touching_the_dataset(tmp_path, b
     r = run(*inversion_args(base_model_dir, clap_dir, clips, plain, ds, 1, "--clip-s", 60))
     assert r.exit_code == 2 and "--clip-s" in r.stderr
     assert not ds.exists()
+
+
+def test_an_unreadable_clip_is_named_and_drawn_no_more(tmp_path, base_model_dir, clap_dir, clip_set):
+    clips, captions, _ = clip_set
+    (tmp_path / "broken.wav").write_bytes(b"RIFF\x00\x01not really a wave file")
+    sf.write(str(tmp_path / "nan.wav"), np.full((44100, 2), np.nan, np.float32), 44100, subtype="FLOAT")  # valid header
+    own = tmp_path / "edits.csv"
+    phone = next(line for line in captions.read_text().splitlines() if line.startswith("phone-incoming-call.wav"))
+    own.write_text("\n".join(["file,caption,output_caption,instruction,negative_caption", phone,
+                              f"{tmp_path}/broken.wav,A hum,A hum in the rain,add rain,",
+                              f"{tmp_path}/nan.wav,A hiss,A hiss in the rain,add rain,"]) + "\n")
+    ds = tmp_path / "ds"
+    r = run(*inversion_args(base_model_dir, clap_dir, clips, own, ds, 2, "--max-attempts", 5, "--trials", 1, "--seed", 1))
+    assert r.exit_code == 0, r.stderr
+    named = sorted(row["clip"] for row in read_jsonl(ds / "rejected.jsonl") if row["reason"] == "unreadable clip")
+    assert named == [f"{tmp_path}/broken.wav", f"{tmp_path}/nan.wav"]  # each named once, then out of the pool
+    assert [row["sources"] for row in read_jsonl(ds / MANIFEST)] == [["phone-incoming-call.wav"]] * 2

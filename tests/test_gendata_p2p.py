@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -283,6 +284,10 @@ def test_p2p_keeps_the_best_of_the_stated_trials(finished, base_model_dir, clap_
     assert 0.3 <= p["lambda_frac"] <= 0.9 and 0 <= p["lambda_delay"] <= 0.6 and 1 <= p["lambda_weight"] <= 1.8
     assert all(t.user_attrs["params"]["lambda_frac"] + t.user_attrs["params"]["lambda_delay"] <= 1 for t in trials)
     assert 3 <= p["cfg"] <= 9 and p["steps"] == 6 and row["pipeline"] == "p2p" and row["task"] is None
+    assert row["base_model"]["name"] == base_model_dir.name and row["clap"]["name"] == str(clap_dir)
+    assert row["clap"]["sha256"] == hashlib.sha256((clap_dir / "model.safetensors").read_bytes()).hexdigest()
+    assert row["base_model"]["sha256"] == hashlib.sha256(b"".join(
+        (base_model_dir / f"{n}.safetensors").read_bytes() for n in ("dit", "vae", "projection"))).hexdigest()
     assert row["output_caption"] in ("a phone call the bell sound", "an alarm clock camera shutter")
     x, sr = sf.read(str(ds / row["input"]), always_2d=True)
     y, _ = sf.read(str(ds / row["output"]), always_2d=True)

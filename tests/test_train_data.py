@@ -34,6 +34,7 @@ from training.data import (
     load_audio,
     parse_data_spec,
     read_catalog,
+    substitute,
 )
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -226,3 +227,47 @@ def test_a_folder_that_is_no_dataset_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="no usable training pairs"):
         (tmp_path / "manifest.jsonl").write_text('{"id": "x"}\n')
         read_catalog([DataSpec(tmp_path)])
+
+
+def nan_output(ds: Path, pair) -> Path:
+    """Overwrite a pair's output with NaN samples under a valid header (it passes the scan, fails when read)."""
+    frames = sf.info(str(pair.output)).frames
+    sf.write(str(pair.output), np.full((frames, 2), np.nan, np.float32), SR, subtype="FLOAT")
+    return pair.output
+
+
+def test_a_pair_that_fails_when_read_is_replaced_by_a_seeded_draw_and_reported_once(two_sets, tmp_path):
+    a, _ = two_sets
+    ds = tmp_path / "ds"
+    shutil.copytree(a, ds)
+    geometry = Geometry(SR, 2, HOP, 8)
+    catalog = read_catalog([DataSpec(ds)])
+    p = catalog.probabilities()
+    index = next(i for i in range(100) if len({d.pair for d in draw_batch(catalog, p, geometry, 0, i, 0, 4)}) == 4)
+    draws = draw_batch(catalog, p, geometry, 0, index, 0, 4)
+    bad = draws[1].pair
+    path = nan_output(ds, catalog.pairs[bad])
+    assert read_catalog([DataSpec(ds)]).skipped == Counter()  # the header is valid: the scan cannot see it
+
+    batches = StepBatches(catalog, geometry, seed=0, rank=0, batch_size=4)
+    batch = batches[index]
+    [record] = batch["skipped"]
+    assert record == {"step": None, "rank": 0, "id": catalog.pairs[bad].id, "line": catalog.pairs[bad].line,
+                      "file": str(path), "reason": "NaN or infinite samples"}
+    assert torch.isfinite(batch["output_audio"]).all()
+    # The slot holds the first substitute that reads; the other slots are untouched.
+    sub = substitute(catalog, p, geometry, 0, index, 0, slot=1, attempt=1)
+    assert sub.pair != bad
+    expected = crop_audio(load_audio(catalog.pairs[sub.pair].output, SR, 2), sub.offset * HOP, 8 * HOP)
+    assert np.array_equal(batch["output_audio"][1].numpy(), expected)
+    assert batch["instruction"][1] == catalog.pairs[sub.pair].instruction
+    for k in (0, 2, 3):
+        x = crop_audio(load_audio(catalog.pairs[draws[k].pair].input, SR, 2), draws[k].offset * HOP, 8 * HOP)
+        assert np.array_equal(batch["input_audio"][k].numpy(), x)
+    # A function of (seed, micro-batch, rank) still: a fresh reader (another worker, a resumed run) makes the same batch.
+    again = StepBatches(catalog, geometry, seed=0, rank=0, batch_size=4)[index]
+    for key in ("input_audio", "output_audio", "seconds_start", "seconds_total"):
+        assert torch.equal(again[key], batch[key])
+    assert batches[index]["skipped"] == []  # found once per reader
+    with pytest.raises(BadAudio, match="NaN or infinite samples"):
+        load_audio(path, SR, 2)

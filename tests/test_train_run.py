@@ -20,12 +20,12 @@ import torch
 from cli_helpers import run
 from conftest import SR
 from models_helpers import one_thread  # noqa: F401  (fixture)
-from test_train_data import CLIP_S, append_lines, make_dataset, tiny_base
+from test_train_data import CLIP_S, append_lines, make_dataset, nan_output, tiny_base
 
-from training.data import DataSpec, load_audio, read_catalog
+from training.data import DataSpec, Geometry, draw_batch, load_audio, read_catalog
 from training.module import Hyper
 from training.objective import alphas_sigmas
-from training.run import RunSettings, train
+from training.run import RunSettings, read_skipped, train
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -187,3 +187,64 @@ def test_the_command_trains_checkpoints_renders_validation_edits_and_exports_a_m
     sidecar = json.loads((tmp_path / "out.wav.sao.json").read_text())
     assert sidecar["steps"][0]["model"]["sha256"] == read_config(tmp_path / "ema")["weights_sha256"]
     assert load_bundle(tmp_path / "ema", text_encoder=False).is_instruct
+
+
+def test_exactly_last_and_the_kept_periodic_checkpoints_remain_after_off_cadence_stops_and_resumes(world, tmp_path):
+    out, folder = tmp_path / "run", tmp_path / "run" / "checkpoints"
+
+    def to(n: int, resume: bool = True):
+        return train(out, settings(world, n, batch_size=2, checkpoint_every=4, keep_checkpoints=2, cache_latents=True),
+                     resume=resume)
+
+    def files() -> list[str]:
+        return sorted(p.name for p in folder.iterdir())
+
+    def step_of(name: str) -> int:
+        return torch.load(str(folder / name), weights_only=True)["global_step"]
+
+    to(3, resume=False)  # stops before the first periodic checkpoint
+    assert files() == ["last.ckpt"] and step_of("last.ckpt") == 3
+    (folder / "last-v1.ckpt").write_bytes(b"what Lightning's ModelCheckpoint used to leave")
+    to(6)  # a periodic checkpoint at 4, then stops off-cadence
+    assert files() == ["last.ckpt", "step-000000004.ckpt"] and step_of("last.ckpt") == 6
+    to(13)  # 8 and 12; the oldest goes
+    assert files() == ["last.ckpt", "step-000000008.ckpt", "step-000000012.ckpt"] and step_of("last.ckpt") == 13
+    to(16)  # ends on a periodic step: last.ckpt is that checkpoint, not a second copy
+    assert files() == ["last.ckpt", "step-000000012.ckpt", "step-000000016.ckpt"] and step_of("last.ckpt") == 16
+    assert (folder / "last.ckpt").samefile(folder / "step-000000016.ckpt")
+
+
+def test_a_file_that_fails_when_read_is_replaced_named_and_listed_or_stops_the_run_under_strict(world, tmp_path):
+    ds = tmp_path / "ds"
+    shutil.copytree(world["train"], ds)
+    catalog = read_catalog([DataSpec(ds)])
+    first = draw_batch(catalog, catalog.probabilities(), Geometry(SR, 2, 2048, 8), 0, 0, 0, 2)[0].pair  # in step 1's batch
+    bad = catalog.pairs[first]
+    path = nan_output(ds, bad)
+
+    def args(out, *extra):
+        return ["train", "--data", ds, "--base", world["base"], "--out", out, "--batch-size", 2, "--seconds", CLIP_S,
+                "--precision", "fp32", "--lr", "1e-3", "--validate-every", 0, "--workers", 1, "--accelerator", "cpu",
+                "--devices", 1, *extra]
+
+    out = tmp_path / "run"
+    r = run(*args(out, "--max-steps", 3))  # a DataLoader worker process reads the audio
+    assert r.exit_code == 0, r.stderr
+    assert f"pair {bad.id} ({bad.line}) skipped at step 0: {path}: NaN or infinite samples" in r.stderr
+    assert "1 pairs failed when read and were replaced by others (1 NaN or infinite samples)" in r.stderr
+    assert f"{out}: trained to step 3" in r.stderr and "Epoch 0: 100%" in r.stderr  # the bar, on stderr
+    assert r.stdout == ""  # stdout is for data
+    expected = [{"step": 0, "rank": 0, "id": bad.id, "line": bad.line, "file": str(path), "reason": "NaN or infinite samples"}]
+    assert read_skipped(out) == expected
+    assert run(*args(out, "--max-steps", 5, "--resume")).exit_code == 0
+    assert read_skipped(out) == expected  # listed once, whatever the restarts
+
+    cached = train(tmp_path / "cached", settings(world, 2, data=[str(ds)], cache_latents=True))  # found filling the cache
+    assert cached.steps == 2 and cached.failed_reads == {"NaN or infinite samples": 1}
+    assert [(x["id"], x["file"]) for x in read_skipped(tmp_path / "cached")] == [(bad.id, str(path))]
+
+    strict = tmp_path / "strict"
+    r = run(*args(strict, "--max-steps", 3, "--strict"))
+    assert r.exit_code == 3 and "Traceback" not in r.stderr
+    assert f"{path}: NaN or infinite samples (pair {bad.id}, {bad.line}; found at step 0)" in r.stderr
+    assert not (strict / "checkpoints" / "last.ckpt").exists()  # it stopped before training on the batch

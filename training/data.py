@@ -22,8 +22,12 @@ Bad lines are counted and skipped (a large dataset always has a few): a line
 that is not a JSON object with id, input, output and instruction, a missing
 audio file, a file soundfile cannot open, a file with no samples. `strict`
 makes the first of them an error instead.
-Pitfall: only the file headers are read up front; a file whose data is
-truncated after a valid header fails when it is first read, naming the file.
+Only the file headers are read up front. A file that fails when it is read
+(NaN samples under a valid header, data cut short) fails that pair, not the
+run: the pair is replaced by another draw, from a generator seeded by (seed,
+micro-batch, rank, slot, try), and reported once (`Batch "skipped"`). Whether
+a pair fails is a property of its files, so a batch stays a function of (seed,
+micro-batch, rank), and a resumed run draws the same substitutes.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
+from safetensors import SafetensorError
 
 from engine.errors import BadAudio, UsageError
 from engine.pipeline import OutputSpec, conform
@@ -48,6 +53,7 @@ MANIFESTS = ("train.jsonl", "manifest.jsonl")  # the first that exists is read
 VAL_MANIFEST = "val.jsonl"
 REQUIRED_KEYS = ("id", "input", "output", "instruction")
 SILENCE_FRAMES = 64  # latent frames of silence encoded to find the latent of silence (its middle frame)
+MAX_TRIES = 100  # draws for one batch slot before deciding that (nearly) every pair is unreadable
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class Pair:
     """One training triplet, as listed in a manifest."""
 
     key: str  # "<folder index>:<id>", unique across folders
+    line: str  # "<manifest path>:<line number>", for messages and skipped.jsonl
     instruction: str
     input: Path
     output: Path
@@ -81,12 +88,17 @@ class Pair:
     weight: float
     stamp: str  # sizes and modification times of both files: a changed file gets a new cache entry
 
+    @property
+    def id(self) -> str:
+        return self.key.split(":", 1)[1]
+
 
 @dataclass
 class Catalog:
     pairs: list[Pair]
     skipped: Counter = field(default_factory=Counter)  # reason -> lines
     manifests: list[Path] = field(default_factory=list)
+    bad: list[dict] = field(default_factory=list)  # the skipped lines, as skipped.jsonl records them (skip_record)
 
     def probabilities(self) -> np.ndarray:
         weights = np.array([p.weight for p in self.pairs], dtype=np.float64)
@@ -94,9 +106,24 @@ class Catalog:
 
 
 class _Skip(Exception):
-    def __init__(self, reason: str, detail: str, error: type = BadAudio):
+    def __init__(self, reason: str, detail: str, error: type = BadAudio, file: Path | None = None):
         super().__init__(reason)
-        self.reason, self.detail, self.error = reason, detail, error
+        self.reason, self.detail, self.error, self.file = reason, detail, error, file
+
+
+class AudioFailed(BadAudio):
+    """A training file that fails when it is read; `reason` is what skipped.jsonl counts."""
+
+    def __init__(self, path: Path, reason: str, detail: str = ""):
+        super().__init__(f"{path}: {reason}" + (f" ({detail})" if detail else ""))
+        self.path, self.reason = path, reason
+
+
+def skip_record(line: str, sample_id: str | None, file: Path | None, reason: str, step: int | None = None,
+                rank: int = 0) -> dict:
+    """A skipped.jsonl line: which manifest line and file, why, and at which step (None: the scan before training)."""
+    return {"step": step, "rank": rank, "id": sample_id, "line": line, "file": None if file is None else str(file),
+            "reason": reason}
 
 
 def manifest_of(folder: Path) -> Path:
@@ -121,19 +148,28 @@ def read_catalog(specs: list[DataSpec], strict: bool = False) -> Catalog:
             if not line.strip():
                 continue
             try:
-                catalog.pairs.append(_pair(line, spec, index))
+                catalog.pairs.append(_pair(line, spec, index, f"{manifest}:{n}"))
             except _Skip as s:
                 if strict:
                     raise s.error(f"{manifest}:{n}: {s.reason}: {s.detail}",
                                   hint="Drop --strict to skip such lines and count them.") from None
                 catalog.skipped[s.reason] += 1
+                catalog.bad.append(skip_record(f"{manifest}:{n}", _line_id(line), s.file, s.reason))
     if not catalog.pairs:
         raise UsageError(f"no usable training pairs in {', '.join(map(str, catalog.manifests))} "
                          f"({sum(catalog.skipped.values())} lines skipped)")
     return catalog
 
 
-def _pair(line: str, spec: DataSpec, index: int) -> Pair:
+def _line_id(line: str) -> str | None:
+    with contextlib.suppress(ValueError):
+        row = json.loads(line)
+        if isinstance(row, dict) and isinstance(row.get("id"), str):
+            return row["id"]
+    return None
+
+
+def _pair(line: str, spec: DataSpec, index: int, where: str) -> Pair:
     try:
         row = json.loads(line)
     except json.JSONDecodeError as e:
@@ -143,19 +179,19 @@ def _pair(line: str, spec: DataSpec, index: int) -> Pair:
     paths = [spec.path / row["input"], spec.path / row["output"]]
     infos = [_probe(p) for p in paths]
     stamp = "|".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in paths)
-    return Pair(f"{index}:{row['id']}", row["instruction"], paths[0], paths[1], infos[0].frames,
+    return Pair(f"{index}:{row['id']}", where, row["instruction"], paths[0], paths[1], infos[0].frames,
                 int(infos[0].samplerate), spec.weight, stamp)
 
 
 def _probe(path: Path):
     if not path.is_file():
-        raise _Skip("missing audio file", str(path))
+        raise _Skip("missing audio file", str(path), file=path)
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
-        raise _Skip("unreadable audio file", f"{path} ({str(e).strip()[:120]})") from None
+        raise _Skip("unreadable audio file", f"{path} ({str(e).strip()[:120]})", file=path) from None
     if info.frames <= 0:
-        raise _Skip("empty audio file", str(path))
+        raise _Skip("empty audio file", str(path), file=path)
     return info
 
 
@@ -163,10 +199,10 @@ def validation_pair(specs: list[DataSpec], catalog: Catalog) -> Pair:
     """The pair a run renders its validation edits from: the first of the first folder's val.jsonl, else the first training pair."""
     val = Path(specs[0].path) / VAL_MANIFEST
     if val.is_file():
-        for line in val.read_text(encoding="utf-8").split("\n"):
+        for n, line in enumerate(val.read_text(encoding="utf-8").split("\n"), 1):
             if line.strip():
                 try:
-                    return _pair(line, specs[0], 0)
+                    return _pair(line, specs[0], 0, f"{val}:{n}")
                 except _Skip:
                     continue
     return catalog.pairs[0]
@@ -190,13 +226,15 @@ class Geometry:
 
 
 def load_audio(path: Path, sample_rate: int, channels: int) -> np.ndarray:
-    """float32 (channels, frames) at the model's rate and channel count."""
+    """float32 (channels, frames) at the model's rate and channel count; AudioFailed when the file cannot be used."""
     try:
         x, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
-        raise BadAudio(f"{path}: unreadable audio ({str(e).strip()[:160]})") from None
-    if x.shape[0] == 0 or not np.isfinite(x).all():
-        raise BadAudio(f"{path}: empty, or holds NaN or infinite samples")
+        raise AudioFailed(path, "unreadable audio file", str(e).strip()[:160]) from None
+    if x.shape[0] == 0:
+        raise AudioFailed(path, "empty audio file")
+    if not np.isfinite(x).all():
+        raise AudioFailed(path, "NaN or infinite samples")
     samples, _ = conform(np.ascontiguousarray(x.T), rate, OutputSpec("", sample_rate, channels))
     return samples.astype(np.float32, copy=False)
 
@@ -213,13 +251,21 @@ def draw_batch(catalog: Catalog, probabilities: np.ndarray, geometry: Geometry, 
                batch_size: int) -> list[Draw]:
     """Micro-batch `index` of DDP rank `rank`: pairs drawn with replacement by weight, and crop offsets."""
     rng = np.random.default_rng([seed, index, rank])
-    draws = []
-    for k in rng.choice(len(catalog.pairs), size=batch_size, p=probabilities):
-        frames = geometry.input_frames(catalog.pairs[k])
-        latent = -(-frames // geometry.hop)
-        offset = int(rng.integers(0, max(0, latent - geometry.frames) + 1))
-        draws.append(Draw(int(k), offset, offset * geometry.hop / geometry.sample_rate, frames / geometry.sample_rate))
-    return draws
+    return [_crop_draw(catalog, geometry, int(k), rng) for k in rng.choice(len(catalog.pairs), size=batch_size, p=probabilities)]
+
+
+def substitute(catalog: Catalog, probabilities: np.ndarray, geometry: Geometry, seed: int, index: int, rank: int,
+               slot: int, attempt: int) -> Draw:
+    """The draw that replaces slot `slot` of micro-batch `index` after `attempt` (1, 2, ...) failed pairs."""
+    rng = np.random.default_rng([seed, index, rank, slot, attempt])
+    return _crop_draw(catalog, geometry, int(rng.choice(len(catalog.pairs), p=probabilities)), rng)
+
+
+def _crop_draw(catalog: Catalog, geometry: Geometry, k: int, rng: np.random.Generator) -> Draw:
+    frames = geometry.input_frames(catalog.pairs[k])
+    latent = -(-frames // geometry.hop)
+    offset = int(rng.integers(0, max(0, latent - geometry.frames) + 1))
+    return Draw(k, offset, offset * geometry.hop / geometry.sample_rate, frames / geometry.sample_rate)
 
 
 def crop_audio(x: np.ndarray, start: int, length: int) -> np.ndarray:
@@ -285,17 +331,25 @@ def encode_silence(encode, geometry: Geometry) -> torch.Tensor:
 
 
 def build_cache(cache: LatentCache, catalog: Catalog, geometry: Geometry, encode, rank: int = 0, world: int = 1,
-                progress=None) -> int:
+                progress=None, on_failure=None) -> int:
     """Encode this rank's share of the uncached pairs (and, on rank 0, silence); returns how many were encoded.
 
     encode: float32 (channels, frames) array -> (latent channels, latent frames) tensor.
+    A pair whose audio fails when read gets no entry: on_failure(pair, AudioFailed)
+    is called, or without it the error propagates (--strict).
     """
     if rank == 0 and not (cache.root / cache.SILENCE).exists():
         cache.write(cache.root / cache.SILENCE, {"silence": encode_silence(encode, geometry)})
     todo = cache.missing(catalog, rank, world)
     for n, pair in enumerate(todo, 1):
-        latents = {role: encode(load_audio(path, geometry.sample_rate, geometry.channels))
-                   for role, path in (("input", pair.input), ("output", pair.output))}
+        try:
+            latents = {role: encode(load_audio(path, geometry.sample_rate, geometry.channels))
+                       for role, path in (("input", pair.input), ("output", pair.output))}
+        except AudioFailed as e:
+            if on_failure is None:
+                raise
+            on_failure(pair, e)
+            continue
         cache.write(cache.path(pair), latents)
         if progress is not None:
             progress(n, len(todo))
@@ -311,36 +365,64 @@ class StepBatches(torch.utils.data.Dataset):
     With a cache it holds cropped latents ("input_latent", "output_latent",
     (B, latent, frames)); without, cropped audio ("input_audio", "output_audio",
     (B, channels, frames x hop)) that the training step encodes on its device.
+    A drawn pair whose files fail when read is replaced by `substitute` draws
+    until one reads; "skipped" lists the pairs this worker found failing for
+    the first time (skip_record dicts), which the run logs (or stops at, under
+    --strict). `known`: pairs known to fail already (not in the latent cache),
+    replaced without being reported again.
     """
 
     def __init__(self, catalog: Catalog, geometry: Geometry, seed: int, rank: int, batch_size: int,
-                 cache: LatentCache | None = None):
+                 cache: LatentCache | None = None, known: dict[int, AudioFailed] | None = None):
         self.catalog, self.geometry, self.seed, self.rank, self.batch_size = catalog, geometry, seed, rank, batch_size
         self.cache = cache
         self.probabilities = catalog.probabilities()
         self._silence = cache.silence() if cache is not None else None
+        self.failed: dict[int, AudioFailed] = dict(known or {})  # pair index -> why it cannot be read
 
     def __getitem__(self, index: int) -> dict:
-        g = self.geometry
-        draws = draw_batch(self.catalog, self.probabilities, g, self.seed, index, self.rank, self.batch_size)
-        pairs = [self.catalog.pairs[d.pair] for d in draws]
+        draws = draw_batch(self.catalog, self.probabilities, self.geometry, self.seed, index, self.rank, self.batch_size)
+        found, read = [], []
+        for slot, draw in enumerate(draws):
+            for attempt in range(1, MAX_TRIES + 1):
+                try:
+                    read.append((draw, self._read(draw)))
+                    break
+                except AudioFailed as e:
+                    if draw.pair not in self.failed:
+                        self.failed[draw.pair] = e
+                        pair = self.catalog.pairs[draw.pair]
+                        found.append(skip_record(pair.line, pair.id, e.path, e.reason, rank=self.rank))
+                    draw = substitute(self.catalog, self.probabilities, self.geometry, self.seed, index, self.rank, slot, attempt)
+            else:
+                raise UsageError(f"{MAX_TRIES} pairs drawn in a row failed when read ({len(self.failed)} of "
+                                 f"{len(self.catalog.pairs)} known to fail); is the dataset's audio readable?")
         batch = {
             "index": index,
-            "instruction": [p.instruction for p in pairs],
-            "seconds_start": torch.tensor([d.seconds_start for d in draws]),
-            "seconds_total": torch.tensor([d.seconds_total for d in draws]),
+            "instruction": [self.catalog.pairs[d.pair].instruction for d, _ in read],
+            "seconds_start": torch.tensor([d.seconds_start for d, _ in read]),
+            "seconds_total": torch.tensor([d.seconds_total for d, _ in read]),
+            "skipped": found,
         }
-        if self.cache is not None:
-            for role in ("input", "output"):
-                batch[f"{role}_latent"] = torch.stack([
-                    crop_latent(self.cache.load(self.cache.path(p))[role], d.offset, g.frames, self._silence)
-                    for p, d in zip(pairs, draws, strict=True)])
-        else:
-            for role in ("input", "output"):
-                batch[f"{role}_audio"] = torch.from_numpy(np.stack([
-                    crop_audio(load_audio(getattr(p, role), g.sample_rate, g.channels), d.offset * g.hop, g.frames * g.hop)
-                    for p, d in zip(pairs, draws, strict=True)]))
+        kind = "latent" if self.cache is not None else "audio"
+        for k, role in enumerate(("input", "output")):
+            batch[f"{role}_{kind}"] = torch.stack([torch.as_tensor(x[k]) for _, x in read])
         return batch
+
+    def _read(self, d: Draw) -> tuple:
+        """(input, output) of a draw, cropped: latents from the cache, or audio. AudioFailed when they cannot be read."""
+        if d.pair in self.failed:
+            raise self.failed[d.pair]
+        g, pair = self.geometry, self.catalog.pairs[d.pair]
+        if self.cache is None:
+            return tuple(crop_audio(load_audio(path, g.sample_rate, g.channels), d.offset * g.hop, g.frames * g.hop)
+                         for path in (pair.input, pair.output))
+        path = self.cache.path(pair)
+        try:
+            latents = self.cache.load(path)
+        except (OSError, SafetensorError) as e:
+            raise AudioFailed(path, "unreadable latent cache entry", str(e)[:160]) from None
+        return tuple(crop_latent(latents[role], d.offset, g.frames, self._silence) for role in ("input", "output"))
 
 
 class StepSampler(torch.utils.data.Sampler):

@@ -3,7 +3,8 @@
     RUN_DIR/
       run.json           the run's settings; `--resume` reads them back
       checkpoints/       step-000001000.ckpt every --checkpoint-every steps (the newest --keep-checkpoints),
-                         and last.ckpt: the newest state, also written when the run ends
+                         and last.ckpt: the newest state, also written when the run ends; nothing else
+      skipped.jsonl      the pairs the run skipped: bad manifest lines, and files that failed when read
       logs/tensorboard/  TensorBoard events (`tensorboard --logdir RUN_DIR/logs`)
       logs/csv/version_N/metrics.csv   train/loss and train/lr per logged step; each (re)start adds a version
       latents/<model>/   the latent cache (--cache-latents), per base model
@@ -28,8 +29,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import re
 import shutil
+import sys
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -37,12 +42,13 @@ from typing import Callable
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import TQDMProgressBar
+from lightning.pytorch.callbacks import Checkpoint, TQDMProgressBar
 
 from engine.audio_io import atomic_write_text, write_audio
-from engine.errors import OutputRefused, UsageError
+from engine.errors import BadAudio, OutputRefused, UsageError
 
 from .data import (
+    AudioFailed,
     Geometry,
     LatentCache,
     StepBatches,
@@ -51,6 +57,7 @@ from .data import (
     load_audio,
     parse_data_spec,
     read_catalog,
+    skip_record,
     validation_pair,
 )
 from .init import load_for_training
@@ -59,8 +66,12 @@ from .module import Hyper, InstructTraining
 RUN_FILE = "run.json"
 CHECKPOINTS = "checkpoints"
 LAST = "last.ckpt"
+PERIODIC = re.compile(r"step-(\d{9})\.ckpt")
+SKIPPED = "skipped.jsonl"
 PRECISIONS = {"bf16": "bf16-mixed", "fp16": "16-mixed", "fp32": "32-true"}
-RUN_PARTS = (RUN_FILE, CHECKPOINTS, "logs", "validation")  # what --force clears (the latent cache stays: it is keyed)
+RUN_PARTS = (RUN_FILE, CHECKPOINTS, "logs", "validation", SKIPPED)  # what --force clears (the latent cache stays: it is keyed)
+STRICT_HINT = ("Replace or remove the file (or its manifest line), then continue with --resume; "
+               "without --strict such pairs are replaced by others and listed in RUN/skipped.jsonl.")
 
 Say = Callable[[str], None]
 
@@ -182,21 +193,94 @@ def last_checkpoint(run_dir: Path) -> Path | None:
     return max(found, key=lambda p: p.stat().st_mtime_ns, default=None)
 
 
+# ---------------------------------------------------------------- skipped pairs
+
+
+class SkipLog:
+    """RUN_DIR/skipped.jsonl: each pair the run skipped, once, with a warning when it is found.
+
+    Lines are data.skip_record dicts; `step` is null for the manifest scan
+    before training, else the optimiser steps taken when the pair failed to
+    read. Every DDP rank appends what it finds (one write per line, so lines
+    never interleave); a pair two ranks both find is listed by both, and
+    counted once (failed_reads).
+    """
+
+    def __init__(self, run_dir: Path, warn: Say):
+        self.path, self.warn = Path(run_dir) / SKIPPED, warn
+        self.seen: set | None = None  # read at the first add, after --force may have cleared the run folder
+
+    @staticmethod
+    def key(record: dict) -> tuple:
+        return record["line"], record["file"], record["reason"], record["step"] is None
+
+    def add(self, record: dict) -> None:
+        if self.seen is None:
+            self.seen = {self.key(r) for r in read_skipped(self.path.parent)}
+        if self.key(record) in self.seen:
+            return
+        self.seen.add(self.key(record))
+        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        if record["step"] is not None:
+            self.warn(f"pair {record['id']} ({record['line']}) skipped at step {record['step']}: {record['file']}: "
+                      f"{record['reason']}; another pair is drawn in its place (listed in {self.path})")
+
+
+def read_skipped(run_dir: Path) -> list[dict]:
+    path = Path(run_dir) / SKIPPED
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def failed_reads(run_dir: Path) -> Counter:
+    """Reason -> distinct pairs that failed when read during training (over every start of the run)."""
+    distinct = {(r["line"], r["reason"]) for r in read_skipped(run_dir) if r["step"] is not None}
+    return Counter(reason for _, reason in distinct)
+
+
+def stop_at(record: dict) -> BadAudio:
+    """The --strict error for a pair that failed when read."""
+    return BadAudio(f"{record['file']}: {record['reason']} (pair {record['id']}, {record['line']}; "
+                    f"found at step {record['step']})", hint=STRICT_HINT)
+
+
+class SkippedItems(L.Callback):
+    """Logs the pairs a batch's worker found failing (StepBatches "skipped") before the step trains; --strict stops there."""
+
+    def __init__(self, skips: SkipLog, strict: bool):
+        self.skips, self.strict = skips, strict
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
+        for record in batch.pop("skipped", []):
+            record = {**record, "step": trainer.global_step, "rank": trainer.global_rank}
+            if self.strict:
+                raise stop_at(record)
+            self.skips.add(record)
+
+
 # ---------------------------------------------------------------- data
 
 
 class PairData(L.LightningDataModule):
     """The training DataLoader: this rank's micro-batches from the restored step on, after filling the cache."""
 
-    def __init__(self, catalog, geometry: Geometry, settings: RunSettings, cache_root: Path | None, say: Say):
+    def __init__(self, catalog, geometry: Geometry, settings: RunSettings, cache_root: Path | None, say: Say,
+                 skips: SkipLog):
         super().__init__()
         self.catalog, self.geometry, self.settings, self.cache_root, self.say = catalog, geometry, settings, cache_root, say
+        self.skips = skips
 
     def train_dataloader(self):
         # Called after the checkpoint is restored (global_step is the resumed one)
         # and after the model is on its device (on_fit_start), on every rank.
         trainer, s = self.trainer, self.settings
-        cache = None
+        cache, known = None, {}
         if self.cache_root is not None:
             cache = LatentCache(self.cache_root)
             bundle = trainer.lightning_module.bundle
@@ -204,12 +288,21 @@ class PairData(L.LightningDataModule):
             def encode(audio: np.ndarray) -> torch.Tensor:
                 return bundle.vae_encode(torch.from_numpy(audio)[None])[0].float().cpu()
 
+            def failed(pair, e: AudioFailed) -> None:
+                record = skip_record(pair.line, pair.id, e.path, e.reason, trainer.global_step, trainer.global_rank)
+                if s.strict:
+                    raise stop_at(record)
+                self.skips.add(record)
+
             todo = len(cache.missing(self.catalog, trainer.global_rank, trainer.world_size))
             if todo and trainer.is_global_zero:
                 self.say(f"encoding {len(cache.missing(self.catalog))} pairs into the latent cache {cache.root}")
-            build_cache(cache, self.catalog, self.geometry, encode, trainer.global_rank, trainer.world_size)
+            build_cache(cache, self.catalog, self.geometry, encode, trainer.global_rank, trainer.world_size, on_failure=failed)
             trainer.strategy.barrier("latent-cache")
-        dataset = StepBatches(self.catalog, self.geometry, s.seed, trainer.global_rank, s.batch_size, cache)
+            # Pairs with no entry failed when a rank encoded them (and were logged there): drawn, they are replaced.
+            known = {i: AudioFailed(cache.path(p), "not in the latent cache") for i, p in enumerate(self.catalog.pairs)
+                     if not cache.path(p).exists()}
+        dataset = StepBatches(self.catalog, self.geometry, s.seed, trainer.global_rank, s.batch_size, cache, known)
         sampler = StepSampler(trainer.global_step * s.accumulate, s.max_steps * s.accumulate)
         return torch.utils.data.DataLoader(dataset, batch_size=None, sampler=sampler, num_workers=s.workers,
                                            pin_memory=torch.cuda.is_available())
@@ -219,7 +312,13 @@ class PairData(L.LightningDataModule):
 
 
 class ProgressBar(TQDMProgressBar):
-    """Lightning's bar, without the logger version number it shows by default."""
+    """Lightning's bar on stderr (Lightning's own writes to stdout, which is for data), without the logger version."""
+
+    def init_train_tqdm(self):
+        from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
+
+        return Tqdm(desc=self.train_description, position=2 * self.process_position, disable=self.is_disabled, leave=True,
+                    dynamic_ncols=True, file=sys.stderr, smoothing=0, bar_format=self.BAR_FORMAT)
 
     def get_metrics(self, trainer, pl_module) -> dict:
         metrics = super().get_metrics(trainer, pl_module)
@@ -227,15 +326,62 @@ class ProgressBar(TQDMProgressBar):
         return metrics
 
 
-class FinalCheckpoint(L.Callback):
-    """last.ckpt at the end of the run too, when the last step is not a periodic one: export reads it."""
+class Checkpoints(Checkpoint):
+    """checkpoints/step-NNNNNNNNN.ckpt every `every` steps, the newest `keep` of them, and last.ckpt: nothing else.
 
-    def __init__(self, folder: Path, every: int):
-        self.folder, self.every = Path(folder), every
+    last.ckpt is the newest state: a hard link to the periodic checkpoint of the
+    same step (no second copy on disk), else its own file, written when the run
+    ends between periodic steps. Each save then prunes by looking at the folder,
+    not at state carried in checkpoints, so it holds after a resume from another
+    working directory or a moved run folder, and also clears what Slurm
+    preemption (hpc_ckpt_N.ckpt) or older versions (Lightning's last-vN.ckpt)
+    left. Lightning's ModelCheckpoint is not used: whenever a run stopped off its
+    cadence it added a last-vN.ckpt, one more at each resume, and never pruned
+    them (17 GB each at full size).
+    """
 
-    def on_train_end(self, trainer, pl_module) -> None:
-        if trainer.global_step % self.every:
+    def __init__(self, run_dir: Path, every: int, keep: int):
+        self.run_dir, self.every, self.keep = Path(run_dir), every, keep
+        self.folder = self.run_dir / CHECKPOINTS
+        self._saved = -1  # the step whose state is on disk
+
+    def on_train_start(self, trainer, module) -> None:
+        self._saved = trainer.global_step  # 0, or the step resumed from
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        step = trainer.global_step
+        if step % self.every == 0 and step != self._saved:
+            path = self.folder / f"step-{step:09d}.ckpt"
+            trainer.save_checkpoint(path, weights_only=False)
+            if trainer.is_global_zero:
+                _link_or_copy(path, self.folder / LAST)
+                self._prune()
+            self._saved = step
+
+    def on_train_end(self, trainer, module) -> None:
+        if trainer.global_step != self._saved:
             trainer.save_checkpoint(self.folder / LAST, weights_only=False)
+            if trainer.is_global_zero:
+                self._prune()
+            self._saved = trainer.global_step
+
+    def _prune(self) -> None:
+        periodic = sorted((int(m.group(1)), p) for p in self.folder.iterdir() if (m := PERIODIC.fullmatch(p.name)))
+        stale = [p for _, p in periodic[: -self.keep]]
+        stale += [*self.folder.glob("last-v*.ckpt"), *self.run_dir.glob("hpc_ckpt_*.ckpt")]
+        for path in stale:
+            path.unlink(missing_ok=True)
+
+
+def _link_or_copy(source: Path, dest: Path) -> None:
+    """Replace `dest` atomically by a hard link to `source` (a copy where the file system has no hard links)."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, dest)
 
 
 class ValidationEdits(L.Callback):
@@ -243,18 +389,27 @@ class ValidationEdits(L.Callback):
 
     At the start of a new run (the base model's behaviour) and every `every`
     optimiser steps, with the model's default steps, cfg and strength and seed 0,
-    so the files of one run differ only by training.
+    so the files of one run differ only by training. A validation pair that
+    cannot be read turns the edits off with a warning (under --strict, stops the run).
     """
 
-    def __init__(self, folder: Path, pair, geometry: Geometry, every: int, say: Say):
+    def __init__(self, folder: Path, pair, geometry: Geometry, every: int, say: Say, warn: Say, strict: bool):
         self.folder, self.pair, self.geometry, self.every, self.say = Path(folder), pair, geometry, every, say
+        self.warn, self.strict = warn, strict
         self._done = -1
 
     def on_train_start(self, trainer, module) -> None:
         if trainer.is_global_zero:
             g = self.geometry
-            self.audio = load_audio(self.pair.input, g.sample_rate, g.channels)[:, : g.frames * g.hop]
-            target = load_audio(self.pair.output, g.sample_rate, g.channels)[:, : g.frames * g.hop]
+            try:
+                self.audio = load_audio(self.pair.input, g.sample_rate, g.channels)[:, : g.frames * g.hop]
+                target = load_audio(self.pair.output, g.sample_rate, g.channels)[:, : g.frames * g.hop]
+            except AudioFailed as e:
+                if self.strict:
+                    raise BadAudio(f"{e.message} (the validation pair, {self.pair.line})", hint=STRICT_HINT) from None
+                self.warn(f"no validation edits: the validation pair ({self.pair.line}) cannot be read: {e.message}")
+                self.every, self._done = 0, trainer.global_step
+                return
             self.folder.mkdir(parents=True, exist_ok=True)
             write_audio(self.folder / "input.wav", self.audio, g.sample_rate, "FLOAT", "WAV")
             write_audio(self.folder / "target.wav", target, g.sample_rate, "FLOAT", "WAV")
@@ -290,21 +445,26 @@ class RunResult:
     run_dir: Path
     steps: int
     resumed_from: Path | None
-    skipped: dict  # manifest lines skipped, by reason
+    skipped: dict  # manifest lines skipped by the scan before training, by reason
+    failed_reads: Counter = field(default_factory=Counter)  # pairs that failed when read (whole run), by reason
+    rank: int = 0  # the process's global rank: only rank 0 should report
 
 
 def train(run_dir: Path, settings: RunSettings, resume: bool = False, force: bool = False,
-          say: Say = lambda message: None, callbacks: tuple = (), catalog=None) -> RunResult:
+          say: Say = lambda message: None, callbacks: tuple = (), catalog=None,
+          warn: Say = lambda message: None) -> RunResult:
     """Train (or resume) the run in `run_dir`. Every process of a multi-GPU run calls this.
 
-    Only global rank 0 writes run.json and talks; Lightning's launcher or torchrun
-    start the other ranks, which read the same settings. `catalog`: the data
-    already read with read_catalog (the CLI reads it first, to fail fast).
+    Only global rank 0 writes run.json and talks (`say`); every rank warns
+    (`warn`) about the pairs it finds unreadable. Lightning's launcher or
+    torchrun start the other ranks, which read the same settings. `catalog`:
+    the data already read with read_catalog (the CLI reads it first, to fail fast).
     """
     from lightning.pytorch.utilities import rank_zero_only
 
     run_dir = Path(run_dir)
-    is_zero = rank_zero_only.rank == 0
+    rank = rank_zero_only.rank
+    is_zero = rank == 0
     say = say if is_zero else (lambda message: None)
     if is_zero:
         check_run_dir(run_dir, resume, force)
@@ -318,13 +478,16 @@ def train(run_dir: Path, settings: RunSettings, resume: bool = False, force: boo
     geometry = Geometry(bundle.sample_rate, bundle.audio_channels, bundle.hop_length, frames)
     cache_root = run_dir / "latents" / bundle.sha256[:16] if settings.cache_latents else None
     module = InstructTraining(bundle, settings.hyper, settings.seed)
-    data = PairData(catalog, geometry, settings, cache_root, say)
+    skips = SkipLog(run_dir, warn)
+    data = PairData(catalog, geometry, settings, cache_root, say, skips)
 
     validation = (ValidationEdits(run_dir / "validation", validation_pair(specs, catalog), geometry,
-                                  settings.validate_every, say),) if settings.validate_every else ()
-    trainer = make_trainer(run_dir, settings, (*validation, *callbacks))
+                                  settings.validate_every, say, warn, settings.strict),) if settings.validate_every else ()
+    trainer = make_trainer(run_dir, settings, (*validation, SkippedItems(skips, settings.strict), *callbacks))
     if is_zero:  # only once the data, the base and the devices are known to be usable
         prepare_run_dir(run_dir, settings, resume, force)
+        for record in catalog.bad:
+            skips.add(record)
     checkpoint = last_checkpoint(run_dir) if resume else None
     if resume and checkpoint is None:
         say(f"{run_dir}: no checkpoint yet; starting from step 0")
@@ -348,7 +511,7 @@ def train(run_dir: Path, settings: RunSettings, resume: bool = False, force: boo
             raise DeviceOutOfMemory(f"the device ran out of memory training on {settings.batch_size} x {settings.seconds:g} s",
                                     hint="Use a smaller --batch-size (and --accumulate to keep the effective batch), "
                                          "a shorter --seconds, or --precision bf16.") from None
-    return RunResult(run_dir, trainer.global_step, checkpoint, dict(catalog.skipped))
+    return RunResult(run_dir, trainer.global_step, checkpoint, dict(catalog.skipped), failed_reads(run_dir), rank)
 
 
 def make_trainer(run_dir: Path, settings: RunSettings, callbacks: tuple = ()) -> L.Trainer:
@@ -357,12 +520,8 @@ def make_trainer(run_dir: Path, settings: RunSettings, callbacks: tuple = ()) ->
     Device options Lightning cannot honour (a GPU on a machine without one) are usage errors.
     """
     from lightning.fabric.utilities.exceptions import MisconfigurationException
-    from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-    periodic = ModelCheckpoint(dirpath=run_dir / CHECKPOINTS, filename="step-{step:09.0f}", auto_insert_metric_name=False,
-                               every_n_train_steps=settings.checkpoint_every, save_top_k=settings.keep_checkpoints,
-                               monitor="step", mode="max", save_last=True)
     bar = [ProgressBar()] if settings.progress else []
     try:
         return L.Trainer(
@@ -376,7 +535,7 @@ def make_trainer(run_dir: Path, settings: RunSettings, callbacks: tuple = ()) ->
             accumulate_grad_batches=settings.accumulate,
             logger=[TensorBoardLogger(run_dir / "logs", name="tensorboard", version=""),
                     CSVLogger(run_dir / "logs", name="csv")],  # version_N: Lightning would delete a reused metrics.csv
-            callbacks=[periodic, FinalCheckpoint(run_dir / CHECKPOINTS, settings.checkpoint_every), *bar, *callbacks],
+            callbacks=[*bar, *callbacks, Checkpoints(run_dir, settings.checkpoint_every, settings.keep_checkpoints)],
             log_every_n_steps=settings.log_every,
             enable_progress_bar=settings.progress,
             enable_model_summary=False,

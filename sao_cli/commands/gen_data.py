@@ -33,6 +33,7 @@ LLM_MODEL = typer.Option(None, "--llm-model", envvar="SAO_LLM_MODEL", help="Mode
 LLM_KEY_ENV = typer.Option("OPENAI_API_KEY", "--llm-key-env", envvar="SAO_LLM_KEY_ENV", help="Environment variable holding the API key (unset: no key is sent).")
 LLM_TIMEOUT = typer.Option(60.0, "--llm-timeout", help="Seconds to wait for the LLM server before retrying.")
 LLM_RETRIES = typer.Option(2, "--llm-retries", help="Further tries after an invalid reply, a time-out or a 5xx, before the sample is skipped.")
+LENIENT = typer.Option(False, "--lenient", help="Skip malformed caption rows (an unclosed quote, a wrong field count, a line that is not JSON), counting and naming them, instead of stopping.")
 
 
 def llm_config(url: str | None, model: str | None, key_env: str, timeout_s: float, retries: int):
@@ -133,6 +134,7 @@ def manual(
     channels: int = typer.Option(2, "--channels", help="Channels of the dataset."),
     noise_std: float = typer.Option(0.01, "--noise-std", help="DENOISE: standard deviation of the added Gaussian noise (the paper's N(0, 0.01), read as numpy's normal(0, 0.01)); 0.1 is the variance reading."),
     max_attempts: int = typer.Option(10, "--max-attempts", help="Draws per sample before giving it up."),
+    lenient: bool = LENIENT,
     llm_url: Optional[str] = LLM_URL,
     llm_model: Optional[str] = LLM_MODEL,
     llm_key_env: str = LLM_KEY_ENV,
@@ -150,8 +152,8 @@ def manual(
         raise UsageError("--sr must be at least 8000 and --channels between 1 and 8")
     chosen = tuple(t.strip().upper() for t in tasks.split(",") if t.strip()) if tasks else tuple(TASKS)
     cfg = ManualConfig(clips, captions, n, out, seed, parse_shard(shard), chosen, clip_s, min_clip_s, sr, channels, noise_std,
-                       max_attempts, llm_config(llm_url, llm_model, llm_key_env, llm_timeout, llm_retries))
-    _run_job(ManualJob(cfg), cfg.skipped_rows, captions, out, as_json)
+                       max_attempts, llm_config(llm_url, llm_model, llm_key_env, llm_timeout, llm_retries), lenient)
+    _run_job(ManualJob(cfg), cfg, captions, out, as_json)
 
 
 # Options the model pipelines share.
@@ -201,11 +203,14 @@ def candidate_filter(kind: str, threshold: float, url: str | None, model: str | 
     return Judge(ChatClient(llm_config(url, model, key_env, timeout_s, retries)))
 
 
-def _run_job(job, skipped_rows: dict, captions: Path, out: Path, as_json: bool) -> None:
-    """Warn about skipped caption rows, run the job with run_pipeline, and always release the dataset."""
+def _run_job(job, cfg, captions: Path, out: Path, as_json: bool) -> None:
+    """Warn about skipped caption rows (naming malformed ones), run the job with run_pipeline, and always release the dataset."""
+    from datagen.captions import describe_bad_rows
+
     try:
-        for reason, rows in skipped_rows.items():
-            console.warn(f"{captions}: skipped {rows} rows ({reason})")
+        for reason, rows in cfg.skipped_rows.items():
+            named = f": {describe_bad_rows(cfg.bad_rows)}" if reason == "malformed row" else ""
+            console.warn(f"{captions}: skipped {rows} rows ({reason}){named}")
         run_pipeline(job, out, as_json)
     finally:
         job.close()
@@ -232,6 +237,7 @@ def p2p(
     judge_url: Optional[str] = typer.Option(None, "--judge-url", help="--filter judge: OpenAI-compatible API base of a model that hears audio (input_audio parts)."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="--filter judge: the model name."),
     max_attempts: int = MAX_ATTEMPTS,
+    lenient: bool = LENIENT,
     device: options.Device = options.DEVICE,
     precision: options.Precision = options.PRECISION,
     llm_url: Optional[str] = LLM_URL,
@@ -247,10 +253,10 @@ def p2p(
 
     keep = candidate_filter(filter_kind, clap_threshold, judge_url, judge_model, llm_key_env, llm_timeout, llm_retries)
     cfg = P2PConfig(captions, n, out, seed, parse_shard(shard), negative, trials, max_attempts,
-                    llm_config(llm_url, llm_model, llm_key_env, llm_timeout, llm_retries), seconds=seconds,
+                    llm_config(llm_url, llm_model, llm_key_env, llm_timeout, llm_retries), lenient, seconds=seconds,
                     candidates=candidates, search_steps=search_steps, bo_steps=bo_steps, final_steps=final_steps)
     bundle, embedder = load_models(model, clap, device.value, precision.value)
-    _run_job(P2PJob(cfg, bundle, embedder, keep), cfg.skipped_rows, captions, out, as_json)
+    _run_job(P2PJob(cfg, bundle, embedder, keep), cfg, captions, out, as_json)
 
 
 @handle_errors
@@ -269,6 +275,7 @@ def inversion(
     trials: int = typer.Option(7, "--trials", help=TRIALS_HELP),
     steps: int = typer.Option(70, "--steps", help="DDPM steps of the full chain (T_start is searched within it)."),
     max_attempts: int = MAX_ATTEMPTS,
+    lenient: bool = LENIENT,
     device: options.Device = options.DEVICE,
     precision: options.Precision = options.PRECISION,
     llm_url: Optional[str] = LLM_URL,
@@ -283,10 +290,10 @@ def inversion(
     from engine.shard import parse_shard
 
     cfg = InversionConfig(captions, n, out, seed, parse_shard(shard), negative, trials, max_attempts,
-                          llm_config(llm_url, llm_model, llm_key_env, llm_timeout, llm_retries), clips_dir=clips,
+                          llm_config(llm_url, llm_model, llm_key_env, llm_timeout, llm_retries), lenient, clips_dir=clips,
                           steps=steps, clip_s=clip_s, min_clip_s=min_clip_s)
     bundle, embedder = load_models(model, clap, device.value, precision.value)
-    _run_job(InversionJob(cfg, bundle, embedder), cfg.skipped_rows, captions, out, as_json)
+    _run_job(InversionJob(cfg, bundle, embedder), cfg, captions, out, as_json)
 
 
 @handle_errors

@@ -45,7 +45,7 @@ def train(
     force: bool = typer.Option(False, "--force", "-f", help="Start over in an --out that holds a run (its checkpoints and logs are deleted)."),
     seconds: Optional[float] = typer.Option(None, "--seconds", help="Training length in seconds: longer pairs are cropped at random, shorter padded with silence (default 10)."),
     cache_latents: bool = typer.Option(False, "--cache-latents", help="Encode every clip once with the VAE (into RUN/latents) and train on the cached latents."),
-    strict: bool = typer.Option(False, "--strict", help="Stop at the first bad manifest line (missing or corrupt audio) instead of skipping and counting it."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first bad pair (a bad manifest line, missing or corrupt audio, or a file that fails when read during training) instead of skipping it, counting it and listing it in RUN/skipped.jsonl."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate (default 5e-5)."),
     cfg_dropout: Optional[float] = typer.Option(None, "--cfg-dropout", help="Share of items trained without their instruction, for classifier-free guidance (default 0.1)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the data order, crops and noise (default 0)."),
@@ -97,7 +97,13 @@ def train(
     level = logging.INFO if console.state["verbose"] else logging.WARNING
     for name in ("lightning.pytorch", "lightning.fabric"):
         logging.getLogger(name).setLevel(level)
-    result = run_training(out, settings, resume=resume, force=force, say=console.info, catalog=catalog)
+    result = run_training(out, settings, resume=resume, force=force, say=console.info, warn=console.warn, catalog=catalog)
+    if result.rank != 0:  # every DDP process runs this command; one reports
+        return
+    if result.failed_reads:
+        detail = ", ".join(f"{n} {reason}" for reason, n in sorted(result.failed_reads.items()))
+        console.warn(f"{sum(result.failed_reads.values())} pairs failed when read and were replaced by others ({detail}); "
+                     f"see {out}/skipped.jsonl")
     console.info(f"{out}: trained to step {result.steps}; make a model folder with "
                  f"`sao train export {out} -o MODEL_DIR --ema`")
 
