@@ -189,10 +189,10 @@ class BrownianNoise:
         w0 = torch.zeros(shape, dtype=torch.float32)
         # From 0, not sigma_min: a query at a rounded sigma_min must not fall outside the tree.
         trees = [torchsde.BrownianTree(0.0, w0, sigmas[0], entropy=int(seed)) for seed in seeds]
-        steps = [(a, b) for a, b in zip(sigmas, sigmas[1:]) if b > 0]
+        self.steps = [(a, b) for a, b in zip(sigmas, sigmas[1:]) if b > 0]
         self._ready: queue.Queue = queue.Queue()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._draw, args=(trees, steps), name="sao-brownian-noise", daemon=True)
+        self._thread = threading.Thread(target=self._draw, args=(trees, self.steps), name="sao-brownian-noise", daemon=True)
         self._thread.start()
 
     def __enter__(self) -> "BrownianNoise":
