@@ -105,10 +105,10 @@ class StepNoise:
     Brownian path (each step count has noise of its own).
     """
 
-    # Counters per drawn chunk: large on an accelerator (fewer launches; x 2 uniforms x 8 bytes: 32 MiB of int64
+    # Counters per drawn chunk: large on an accelerator (fewer launches; x 2 uniforms x 8 bytes: 64 MiB of int64
     # per tensor), small on a CPU (its caches).
     CHUNK_ELEMENTS = {"cpu": 1 << 16}
-    CHUNK_ELEMENTS_DEVICE = 1 << 21
+    CHUNK_ELEMENTS_DEVICE = 1 << 22
 
     def __init__(self, shape: tuple[int, ...], seeds: list[int], sigmas: list[float], device: torch.device | str = "cpu"):
         self.device = torch.device(device)
