@@ -51,7 +51,7 @@ PRECISIONS = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 PEAK_LIMIT = 10 ** (-0.1 / 20)  # -0.1 dBFS: edits are scaled down to stay below it
 MIN_WINDOW_S = 1.0
 LOUDNESS_MODES = ("model", "match")  # keep the model's level (regions: calibrated on context), or match the input's
-# Instructions that ask for a level change keep the model's level; all others keep the input's loudness.
+# With loudness="match": instructions that ask for a level change keep the model's level, all others the input's loudness.
 LEVEL_CHANGE = re.compile(
     r"\b(loud\w*|quiet\w*|soft(er|en)|volume|gain|level|amplif\w*|boost\w*|attenuat\w*|normali[sz]\w*|"
     r"fade\w*|mute\w*|silen\w*|turn\s+(it\s+|this\s+)?(up|down)|\d+(\.\d+)?\s*db)\b",

@@ -118,8 +118,9 @@ class StepNoise:
         if len(self.steps) * self.elements >= 1 << 32:
             raise ValueError("too many steps x latent elements for 32-bit noise counters")
         keys = np.stack([np.random.SeedSequence(int(seed)).generate_state(4, dtype=np.uint32) for seed in seeds])
-        # (2 uniforms, 1 step, items, 1 element, 2 keys each), as int64 holding 32-bit values
-        self.keys = torch.from_numpy(keys.astype(np.int64).reshape(len(seeds), 2, 2).transpose(1, 0, 2)[:, None, :, None, :].copy()).to(self.device)
+        keys = keys.astype(np.int64).reshape(len(seeds), 2, 2).transpose(1, 0, 2)  # (2 uniforms, items, 2 hash keys)
+        # Shaped (2 uniforms, 1 step, items, 1 element, 2 keys) to broadcast over a chunk's counters.
+        self.keys = torch.from_numpy(np.ascontiguousarray(keys[:, None, :, None, :])).to(self.device)
         self.items = len(seeds)
         budget = self.CHUNK_ELEMENTS.get(self.device.type, self.CHUNK_ELEMENTS_DEVICE)
         self.per_chunk = max(1, budget // max(1, self.elements * self.items))
