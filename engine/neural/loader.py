@@ -125,9 +125,10 @@ class ModelBundle:
         """(cos, sin) for `frames` latent frames plus the prepended global token.
 
         Built once per frame count and device (milliseconds of CPU and a copy to
-        the device that every sampling step would otherwise repeat).
+        the device that every sampling step would otherwise repeat), and apart
+        under torch.inference_mode: its tensors must not reach training's autograd.
         """
-        key = (frames, str(self.device))
+        key = (frames, str(self.device), torch.is_inference_mode_enabled())
         if key not in self._rotary:
             from diffusers.models.embeddings import get_1d_rotary_pos_embed
 
