@@ -26,6 +26,24 @@ It is meant for GPUs: the CPU run does not warm it up at every shape.
 
 Reference: the SAO-Instruct paper's 9.94 s per 10 s clip on an A6000 at 100
 steps. Target (issue 6): at most 1.0 s per clip at 100 steps on one H200.
+
+--overhead (issue 16) times instead what a sampling step costs outside the
+networks: the DiT is a stub that returns at once (conditioning is random), and
+the real guided denoiser, ModelBundle.predict (rotary table, casts) and
+DPM-Solver++ loop run with each SDE noise version, at batch 1 and 8 and 216
+and 1024 latent frames. Per step:
+- `critical`: the host time a step costs the device. On CUDA it is measured
+  directly (the loop's wall time, synchronised once at the end: the latent
+  arithmetic runs asynchronously on the GPU). On a CPU the CPU is also the
+  device, so it is emulated: the loop runs on a latent one frame wide (each
+  tensor operation then costs only its dispatch, like a kernel launch), with
+  the noise drawn in the chunks the real shape gets on an accelerator, plus the
+  rotary table built at the real frame count, shared out over the steps. Noise
+  version 1's Brownian tree is host work at any shape: it is timed at the real
+  shape, waited for as the sampler waits for it.
+- `with arithmetic` (CPU only): the whole loop at the real shape on the CPU,
+  which also counts the latent arithmetic a GPU would do.
+Target: critical under 0.5 ms per step at batch 8 x 1024 frames.
 """
 
 from __future__ import annotations
@@ -48,7 +66,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.neural import configs  # noqa: E402
 from engine.neural.editor import NeuralSettings, SaoInstructEditor, resolve_device  # noqa: E402
 from engine.neural.loader import ModelBundle, quiet  # noqa: E402
-from engine.neural.sampler import guided_denoiser  # noqa: E402
+from engine.neural.sampler import StepNoise, guided_denoiser, make_noise, sample_dpmpp_3m_sde  # noqa: E402
+from engine.neural.loader import Conditioning  # noqa: E402
+from engine.neural.schedule import schedule  # noqa: E402
 from engine.neural.tokenizer import byte_tokenizer  # noqa: E402
 from engine.plan import neural_step  # noqa: E402
 
@@ -57,6 +77,8 @@ BATCH = 8
 SR = 44100
 PAPER_A6000_S = 9.94
 TARGET_H200_S = 1.0
+OVERHEAD_TARGET_MS = 0.5  # per step, batch 8 x 1024 frames (issue 16)
+OVERHEAD_SHAPES = ((1, 216), (1, 1024), (8, 216), (8, 1024))  # (batch, latent frames)
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
@@ -155,7 +177,7 @@ def run(args) -> dict:
                      f"{torch.get_num_threads()} torch threads, load {os.getloadavg()[0]:.1f}",
               "torch": torch.__version__, "precision": args.precision, "compile": args.compile, "size": args.size,
               "clip_s": args.seconds, "build_s": round(build_s, 2), "per_clip_s": {}, "method": ""}
-    if device == "cpu":
+    if device == "cpu" and not args.whole:
         n0 = args.cpu_steps
         edit_seconds(editor(1), audio[:, :SR], 1)  # warm-up: the first call pays for allocations and kernel choice
         whole = edit_seconds(editor(n0), audio, 1)
@@ -205,6 +227,94 @@ def report(r: dict) -> None:
           f"target on one H200: <= {TARGET_H200_S} s")
 
 
+class StubDiT(torch.nn.Module):
+    """Returns at once: a view of its input with the output's channels (the v of a network that costs nothing)."""
+
+    def __init__(self, out_channels: int):
+        super().__init__()
+        self.out_channels = out_channels
+
+    def forward(self, hidden_states, *args, **kwargs):
+        return (hidden_states[:, : self.out_channels],)
+
+
+def stub_bundle(device: str) -> ModelBundle:
+    """The full-size configuration with a stub DiT and no other networks (the sampling loop uses none)."""
+    cfg = configs.build_config("sao-instruct", "full")
+    return ModelBundle(StubDiT(cfg["dit"]["out_channels"]), None, None, None, tokenizer=None, config=cfg, name="stub",
+                       sha256="stub", path=Path("."), device=torch.device(device), dtype=torch.float32)
+
+
+def sampling_loop_s(bundle: ModelBundle, batch: int, frames: int, steps: int, version: int,
+                    chunk_for: int | None = None) -> float:
+    """Wall time of noise set-up plus the sampling loop over `frames` latent frames, stub networks, cfg 5.
+
+    chunk_for: draw version 2's noise in the chunks that this many latent frames get on an accelerator.
+    """
+    device, latent = bundle.device, bundle.latent_channels
+    sigmas = schedule(steps, 4.0)
+    cond = Conditioning(torch.randn(batch, 130, 768, device=device), torch.randn(batch, 1, 1536, device=device))
+    z_in = torch.randn(batch, latent, frames, device=device)
+    with torch.inference_mode():
+        sync(device.type)
+        start = time.perf_counter()
+        with make_noise(version, (latent, frames), list(range(batch)), sigmas, device) as noise:
+            if chunk_for is not None and isinstance(noise, StepNoise):
+                noise.per_chunk = max(1, StepNoise.CHUNK_ELEMENTS_DEVICE // (latent * chunk_for * batch))
+            sample_dpmpp_3m_sde(guided_denoiser(bundle, cond, z_in, 5.0), z_in + 4.0, sigmas, noise)
+        sync(device.type)
+    return time.perf_counter() - start
+
+
+def rotary_build_s(frames: int, device: str) -> float:
+    bundle = stub_bundle(device)
+    start = time.perf_counter()
+    bundle.rotary(frames)
+    sync(device)
+    return time.perf_counter() - start
+
+
+def overhead(args) -> dict:
+    device = resolve_device(args.device)
+    bundle = stub_bundle(device)
+    steps = args.overhead_steps
+    sampling_loop_s(bundle, 1, 8, 4, 2)  # warm-up: imports, first allocations
+    rows = []
+    for batch, frames in OVERHEAD_SHAPES:
+        row = {"batch": batch, "frames": frames}
+        if device == "cpu":
+            emulated = sampling_loop_s(bundle, batch, 1, steps, 2, chunk_for=frames) + rotary_build_s(frames, device)
+            row["v2_critical_ms"] = 1e3 * emulated / steps
+            row["v2_with_arithmetic_ms"] = 1e3 * sampling_loop_s(bundle, batch, frames, steps, 2) / steps
+        else:
+            row["v2_critical_ms"] = 1e3 * sampling_loop_s(bundle, batch, frames, steps, 2) / steps
+        v1_steps = min(steps, args.v1_steps)  # the Brownian tree costs up to a quarter second per step
+        row["v1_critical_ms"] = 1e3 * sampling_loop_s(bundle, batch, frames, v1_steps, 1) / v1_steps
+        rows.append({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
+    return {"device": device, "gpu": torch.cuda.get_device_name() if device == "cuda" else None,
+            "cpu": f"{platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
+                   f"{torch.get_num_threads()} torch threads, load {os.getloadavg()[0]:.1f}",
+            "torch": torch.__version__, "steps": steps, "v1_steps": min(steps, args.v1_steps), "rows": rows}
+
+
+def report_overhead(r: dict) -> None:
+    print(f"sampling step outside the networks (stub DiT): {r['device']}"
+          f"{' (' + r['gpu'] + ')' if r['gpu'] else ''}, torch {r['torch']}, {r['steps']} steps "
+          f"(noise v1: {r['v1_steps']})")
+    print(f"machine: {r['cpu']}")
+    cpu = r["device"] == "cpu"
+    print("batch  frames   v2 critical ms/step" + ("   v2 with CPU arithmetic" if cpu else "") + "   v1 (Brownian) ms/step")
+    for row in r["rows"]:
+        extra = f"   {row['v2_with_arithmetic_ms']:>22.3f}" if cpu else ""
+        print(f"{row['batch']:>5}  {row['frames']:>6}   {row['v2_critical_ms']:>19.3f}{extra}   {row['v1_critical_ms']:>22.3f}")
+    worst = next(row for row in r["rows"] if (row["batch"], row["frames"]) == (8, 1024))
+    verdict = "met" if worst["v2_critical_ms"] < OVERHEAD_TARGET_MS else "NOT met"
+    print(f"target: under {OVERHEAD_TARGET_MS} ms per step at batch 8 x 1024 frames: {verdict} "
+          f"({worst['v2_critical_ms']:.3f} ms; noise v1 {worst['v1_critical_ms']:.1f} ms)")
+    if cpu:
+        print("critical on a CPU is emulated (module docstring); rerun with --device cuda for the measured figure")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -214,10 +324,19 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--repeat", type=int, default=3, help="GPU: timed edits per figure")
     p.add_argument("--cpu-steps", type=int, default=2, help="CPU: steps of the one whole edit that is timed")
+    p.add_argument("--whole", action="store_true", help="time whole edits (the GPU method) on a CPU too: with --size tiny, "
+                                                        "the GPU check's smoke test")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    p.add_argument("--overhead", action="store_true", help="time a sampling step outside the networks instead (issue 16)")
+    p.add_argument("--overhead-steps", type=int, default=100, help="--overhead: steps per timed loop")
+    p.add_argument("--v1-steps", type=int, default=10, help="--overhead: steps timed with noise version 1 (slow)")
     args = p.parse_args()
-    result = run(args)
-    report(result)
+    if args.overhead:
+        result = overhead(args)
+        report_overhead(result)
+    else:
+        result = run(args)
+        report(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -90,8 +90,7 @@ def generate(bundle: ModelBundle, captions: Sequence[str], negatives: Sequence[s
     sigmas = schedule(steps, SIGMA_MAX)
     shape = latent_shape(bundle, seconds)
     starts, sdes = zip(*(noise_seeds(seed, 0) for seed in seeds))
-    with torch.inference_mode():
-        noise = BrownianNoise(shape, list(sdes), sigmas, bundle.device)
+    with torch.inference_mode(), BrownianNoise(shape, list(sdes), sigmas, bundle.device) as noise:  # joins its thread
         x = torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(s)) for s in starts]).to(bundle.device)
         denoise = cfg_denoiser(bundle, conditioning(bundle, captions, seconds), conditioning(bundle, negatives, seconds), cfg)
         if control is not None:

@@ -67,12 +67,13 @@ def report(request, outcome, as_json: bool) -> None:
 
 
 def neural_settings(steps: int, cfg: float, strength: float, seed: int | None, device, precision,
-                    window: float | None, batch_size: int = 1):
+                    window: float | None, batch_size: int = 1, match_loudness: bool = False):
     """NeuralSettings from the command line (a usage error, exit 2, for a bad one)."""
     from engine.neural.editor import NeuralSettings
 
     settings = NeuralSettings(steps=steps, cfg=cfg, strength=strength, seed=seed, device=device.value,
-                              precision=precision.value, batch_size=batch_size, window_s=window)
+                              precision=precision.value, batch_size=batch_size, window_s=window,
+                              loudness="match" if match_loudness else "model")
     settings.check()
     return settings
 
@@ -82,18 +83,44 @@ def needs_model(plans, engine: str) -> bool:
     return engine != "dsp" and any(p.needs_model for p in plans)
 
 
-def resolve_model_for(plans, model: str | None) -> str:
-    """The model folder for plans that need one; NeedsModel (exit 6) naming the first step that does."""
+def resolve_model_for(plans, model: str | None, server: str = "off") -> str:
+    """The model folder (an absolute path) for plans that need one: --model, else $SAO_MODEL, else the model
+    of the running `sao serve` (when `server` allows one), else sao-instruct.
+
+    NeedsModel (exit 6) names the first step that needs it (and a server that serves no model).
+    """
+    import os
+
     from engine.errors import NeedsModel
     from engine.neural.sources import resolve_model
 
+    if not model and not os.environ.get("SAO_MODEL") and server != "off":
+        from engine.server.client import served_model
+
+        served = served_model(server)
+        if served:
+            return served
     try:
         return str(resolve_model(model))
     except NeedsModel as e:
         i, plan = next((i, p) for i, p in enumerate(plans, 1) if p.needs_model)
         where = f"step {i} ('{plan.instruction}')" if len(plans) > 1 else f"'{plan.instruction}'"
         e.message = f"{where} needs the SAO-Instruct model: {e.message}"
+        if not model and not os.environ.get("SAO_MODEL") and server != "off" and _a_server_runs(server):
+            e.message += " (the running sao server has no model either)"
         raise
+
+
+def _a_server_runs(server: str) -> bool:
+    from engine.errors import SaoError
+    from engine.server import paths
+    from engine.server.client import ServerClient
+
+    try:
+        ServerClient.find(paths.socket_path(None if server == "auto" else server))
+    except SaoError:
+        return False
+    return True
 
 
 def fix_seed(settings) -> str | None:
@@ -106,13 +133,14 @@ def fix_seed(settings) -> str | None:
     return f"seed {settings.seed} (--seed {settings.seed} repeats this edit)"
 
 
-def neural_editor(plans, engine: str, model: str | None, settings):
-    """The editor for plans that need the model, loaded at their first neural step; else None."""
+def neural_editor(plans, engine: str, model: str | None, settings, server: str = "off"):
+    """The editor for plans that need the model, loaded at their first neural step; else None.
+    `server` (the --server option) lets a running server's model be the default (resolve_model_for)."""
     from engine.neural.editor import LazyEditor
 
     if not needs_model(plans, engine):
         return None
-    path = resolve_model_for(plans, model)
+    path = resolve_model_for(plans, model, server)
     drawn = fix_seed(settings)
 
     def loaded(editor) -> None:

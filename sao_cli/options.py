@@ -52,6 +52,7 @@ SEED = typer.Option(None, "--seed", min=0, help="Seed for neural edits: the same
 DEVICE = typer.Option(Device.auto, "--device", help="Where the model runs; auto: cuda, else mps, else cpu.")
 PRECISION = typer.Option(Precision.fp32, "--precision", help="The model's number format; bf16 and fp16 are faster on GPUs.")
 WINDOW = typer.Option(None, "--window", min=1.0, help="Seconds per model window for audio longer than it (default: the model's, about 47.5 s); shorter needs less memory.")
+MATCH_LOUDNESS = typer.Option(False, "--match-loudness", help="Bring a neural edit to the input's loudness (unless the words ask for a level change). Default: keep the model's level, so a removal stays quieter; a region edit is levelled on its context.")
 BATCH_SIZE = typer.Option(1, "--batch-size", min=1, help="Edit this many equal-length clips together in one model batch (faster on GPUs, more memory).")
 
 # After writing.

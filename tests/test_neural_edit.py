@@ -48,6 +48,7 @@ def clip(tmp_path_factory):
 
 
 def test_length_rate_channels_and_loudness_are_kept(tiny_model, clip, tmp_path):
+    """With --match-loudness the result has the input's loudness (the behaviour before issue 16)."""
     from engine.ops.pitch import resample_to
 
     x, _ = sf.read(clip, dtype="float32", always_2d=True)
@@ -55,13 +56,27 @@ def test_length_rate_channels_and_loudness_are_kept(tiny_model, clip, tmp_path):
     src = write(tmp_path / "mono.wav", mono, 22050, subtype="PCM_24")
     for path, channels, rate in ((src, 1, 22050), (clip, 2, SR)):
         out = tmp_path / f"out{channels}.wav"
-        edit(path, out, "--model", tiny_model, "--seed", "1")
+        edit(path, out, "--model", tiny_model, "--seed", "1", "--match-loudness")
         info, before = sf.info(str(out)), sf.info(str(path))
         assert (info.frames, info.samplerate, info.channels, info.subtype) == (before.frames, rate, channels, before.subtype)
         y, _ = sf.read(out, dtype="float32", always_2d=True)
         x_in, _ = sf.read(path, dtype="float32", always_2d=True)
         assert abs(correlation(y[:, 0], x_in[:, 0])) < 0.9  # it was edited
         assert lufs(y.T, rate) == pytest.approx(lufs(x_in.T, rate), abs=0.5)  # at the input's loudness
+    assert json.loads((tmp_path / "out2.wav.sao.json").read_text())["steps"][0]["settings"]["loudness"] == "match"
+
+
+def test_by_default_the_model_level_is_kept(tiny_model, clip, tmp_path):
+    """Without --match-loudness the result is the model's output as it came: the matched one differs by one gain."""
+    edit(clip, tmp_path / "model.wav", "--model", tiny_model, "--seed", "2", "--bits", "32")
+    edit(clip, tmp_path / "match.wav", "--model", tiny_model, "--seed", "2", "--bits", "32", "--match-loudness")
+    kept, matched = (sf.read(tmp_path / f"{n}.wav", dtype="float64")[0] for n in ("model", "match"))
+    x = sf.read(clip, dtype="float64")[0]
+    gain = np.sum(kept * matched) / np.sum(matched * matched)
+    assert np.abs(kept - gain * matched).max() < 1e-5 * np.abs(kept).max()  # the same samples, scaled
+    assert abs(20 * np.log10(gain)) > 1  # the tiny random model does not keep the input's level...
+    assert abs(lufs(kept.T, SR) - lufs(x.T, SR)) > 1  # ...and the default leaves it so
+    assert json.loads((tmp_path / "model.wav.sao.json").read_text())["steps"][0]["settings"]["loudness"] == "model"
 
 
 def test_a_seed_repeats_an_edit_byte_for_byte(tiny_model, clip, tmp_path):
@@ -70,7 +85,8 @@ def test_a_seed_repeats_an_edit_byte_for_byte(tiny_model, clip, tmp_path):
     side = json.loads((tmp_path / "a.wav.sao.json").read_text())["steps"][0]
     assert side["seed"] == seed
     assert side["model"]["name"] == "sao-tiny" and len(side["model"]["sha256"]) == 64
-    assert side["settings"] == {"steps": 8, "cfg": 5.0, "strength": 4.0, "device": "cpu", "precision": "fp32"}
+    assert side["settings"] == {"steps": 8, "cfg": 5.0, "strength": 4.0, "device": "cpu", "precision": "fp32",
+                                "noise": 2, "loudness": "model"}
     edit(clip, tmp_path / "b.wav", "--model", tiny_model, "--seed", seed)
     assert (tmp_path / "b.wav").read_bytes() == (tmp_path / "a.wav").read_bytes()
     r = run("replay", tmp_path / "a.wav.sao.json", "-o", tmp_path / "replayed.wav")  # the recorded model, settings and seed
@@ -105,7 +121,7 @@ def test_strength_near_zero_returns_the_vae_round_trip(tiny_model, clip, tmp_pat
     for ch in range(2):
         assert correlation(y[:, ch], round_trip[ch]) > 0.999
         assert correlation(y[:, ch], x[:, ch]) < 0.99  # the random VAE is no identity: this is its round trip
-    assert lufs(y.T, SR) == pytest.approx(lufs(x.T, SR), abs=0.1)
+    assert lufs(y.T, SR) == pytest.approx(lufs(round_trip, SR), abs=0.1)  # at the model's level, not re-levelled
 
 
 def test_short_clips_are_sized_to_their_length_and_attention_is_sdpa(tiny_model, tmp_path, monkeypatch):

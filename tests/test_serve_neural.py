@@ -186,3 +186,55 @@ def test_another_model_or_thread_count_runs_in_process(server, tiny, tmp_path, m
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     with pytest.raises(UsageError, match="OMP_NUM_THREADS=1.*OMP_NUM_THREADS=2"):
         run_via_server_or_local(neural_request(src, "make it brighter", tmp_path / "c.wav"), str(server.socket), LazyEditor(str(tiny), settings))
+
+
+def sao_cli(server, *args, cwd: Path, **env) -> subprocess.CompletedProcess:
+    """`sao ARGS` as a real process beside the server: its runtime folder, caches and thread count."""
+    full = dict(server.env, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT), **env)
+    return subprocess.run([sys.executable, "-m", "sao_cli", *map(str, args)], cwd=cwd, env=full, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_one_warm_model_for_every_call(server, tiny, tmp_path):
+    """--model > SAO_MODEL > the server's model > sao-instruct; relative paths are resolved before sending.
+
+    The server's cache holds no sao-instruct, so before issue 16 a plain `sao edit` exited 6, and
+    `--model ./tiny` or `SAO_MODEL=./tiny` exited 2 (the server needs absolute paths)."""
+    src = write(tmp_path / "in.wav", tone(440, CLIP_S))
+    here = tiny.parent  # so that ./tiny names the served model
+    other = Path(shutil.copytree(tiny, tmp_path / "other"))
+    args = ["edit", src, "remove the dog barking", "--steps", "2", "--seed", "1", "--force"]
+    cases = [  # (extra arguments, environment, served?)
+        (["--model", "./tiny"], {}, True),
+        ([], {"SAO_MODEL": "./tiny"}, True),
+        ([], {}, True),  # neither: the server's model
+        (["--model", "./tiny"], {"SAO_MODEL": str(other)}, True),  # --model wins over SAO_MODEL
+        (["--model", str(other)], {}, False),  # another model: in-process, and it says why
+        ([], {"SAO_MODEL": str(other)}, False),  # SAO_MODEL wins over the server's model
+    ]
+    outputs = []
+    for i, (extra, env, served) in enumerate(cases):
+        before = server.client.status()["jobs"]
+        out = tmp_path / f"out{i}.wav"
+        r = sao_cli(server, *args, "-o", out, *extra, cwd=here, **env)
+        assert r.returncode == 0, (extra, env, r.stderr)
+        assert jobs_since(server, before)["done"] == (1 if served else 0), (extra, env, r.stderr)
+        said = "runs in this process" in r.stderr
+        assert said == (not served) and (served or f"serves {tiny}" in r.stderr), (extra, env, r.stderr)
+        step = json.loads(Path(f"{out}.sao.json").read_text())["steps"][0]
+        assert step["model"]["path"] == str(tiny if served else other)  # absolute, whichever way it was named
+        outputs.append(read(out))
+    for y in outputs[1:]:
+        assert np.array_equal(y, outputs[0])  # the same weights (other is a copy), seed and settings: the same edit
+    assert correlation(outputs[0].mean(0), read(src).mean(0)) < 0.99  # and an edit it was
+
+
+def test_without_any_model_the_message_says_the_server_has_none(tmp_path_factory, tmp_path):
+    dsp_only = Server(private_runtime(tmp_path_factory.mktemp("dsp") / "run"))  # a server with no model
+    try:
+        dsp_only.wait_ready()
+        src = write(tmp_path / "in.wav", tone(440, CLIP_S))
+        r = sao_cli(dsp_only, "edit", src, "remove the dog barking", "-o", tmp_path / "o.wav", cwd=tmp_path)
+        assert r.returncode == 6 and "sao models pull sao-instruct" in r.stderr and "server has no model" in r.stderr, r.stderr
+    finally:
+        dsp_only.stop()

@@ -21,7 +21,8 @@ FORMAT_VERSION = 1
 FORMATS = ("sao-instruct", "stable-audio")
 SIZES = ("tiny", "full")
 CONFIG_SECTIONS = ("dit", "vae", "projection", "text_encoder")
-DEFAULTS = {"steps": 100, "cfg": 5.0, "strength": 4.0}
+# sigma_min: where the sampler's schedule ends before its last, denoising step (docs/neural.md says why 0.03).
+DEFAULTS = {"steps": 100, "cfg": 5.0, "strength": 4.0, "sigma_min": 0.03}
 T5_BASE = "google-t5/t5-base"
 
 # Stable Audio Open 1.0 (stable-audio-tools model_config.json), in diffusers' terms.
@@ -146,5 +147,22 @@ def check_config(cfg: dict) -> list[str]:
         (cfg.get("sample_rate") == vae["sampling_rate"], "sample_rate differs from vae.sampling_rate"),
         (cfg.get("audio_channels") == vae["audio_channels"], "audio_channels differs from vae.audio_channels"),
         (proj["max_value"] > proj["min_value"], "projection.max_value must exceed min_value"),
+        (_positive_number(_defaults(cfg).get("sigma_min", 1.0)),
+         f"defaults.sigma_min must be a number above 0 (got {_defaults(cfg).get('sigma_min')!r})"),
     ]
     return [message for ok, message in checks if not ok]
+
+
+def sigma_min(cfg: dict) -> float:
+    """The folder's sigma_min (`defaults.sigma_min`); folders written before it was a setting use 0.03."""
+    from .schedule import SIGMA_MIN
+
+    return float(_defaults(cfg).get("sigma_min", SIGMA_MIN))
+
+
+def _defaults(cfg: dict) -> dict:
+    return cfg["defaults"] if isinstance(cfg.get("defaults"), dict) else {}
+
+
+def _positive_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")

@@ -11,16 +11,21 @@ One neural step, end to end:
     `strength`-scaled Gaussian noise; DPM-Solver++(3M) SDE from sigma = strength
     down to 0 with classifier-free guidance on the text (sampler.py); decode and
     crop. seconds_total is the window's length.
- 4. The windows are joined with crossfades, returned to the input's rate and
-    channel count and length, brought back to the input's loudness (unless the
-    instruction asks for a level change) and kept under full scale (never clips).
+ 4. The windows are joined with crossfades and returned to the input's rate,
+    channel count and length. The level is the model's (a removal is meant to
+    be quieter); only a region edit gets one gain, measured between the
+    original and the regenerated context around the region, so that its seams
+    match. `loudness="match"` (`--match-loudness`, and sidecars from before
+    this setting) brings the result to the input's loudness instead, unless the
+    instruction asks for a level change. Then it is kept under full scale.
  5. A region's edit is crossfaded back in inside the region; every sample
     outside it is the input's.
 
 Determinism: the seed (drawn and recorded when none is given) and each window's
-index make that window's starting noise and its SDE noise, both drawn on the CPU.
-The same input, instruction, seed, model, device, precision and batch size give
-the same samples; other batch sizes agree within float rounding.
+index make that window's starting noise (drawn on the CPU) and its SDE noise
+(sampler.StepNoise; version 1 for old sidecars). The same input, instruction,
+seed, model, device, precision and batch size give the same samples; other
+batch sizes agree within float rounding.
 
 Importing this module is cheap (no torch) so NeuralSettings can be made anywhere;
 torch loads with the model.
@@ -39,12 +44,14 @@ import numpy as np
 from ..errors import BadAudio, ExitCode, SaoError, UsageError
 from ..plan import EditPlan, Step
 from . import windows
+from .schedule import NOISE_VERSION, NOISE_VERSIONS
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
 PRECISIONS = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 PEAK_LIMIT = 10 ** (-0.1 / 20)  # -0.1 dBFS: edits are scaled down to stay below it
 MIN_WINDOW_S = 1.0
-# Instructions that ask for a level change keep the model's level; all others keep the input's loudness.
+LOUDNESS_MODES = ("model", "match")  # keep the model's level (regions: calibrated on context), or match the input's
+# With loudness="match": instructions that ask for a level change keep the model's level, all others the input's loudness.
 LEVEL_CHANGE = re.compile(
     r"\b(loud\w*|quiet\w*|soft(er|en)|volume|gain|level|amplif\w*|boost\w*|attenuat\w*|normali[sz]\w*|"
     r"fade\w*|mute\w*|silen\w*|turn\s+(it\s+|this\s+)?(up|down)|\d+(\.\d+)?\s*db)\b",
@@ -66,6 +73,8 @@ class NeuralSettings:
     precision: str = "fp32"  # fp32 | fp16 | bf16
     batch_size: int = 1  # windows or clips of equal length per model batch
     window_s: float | None = None  # the model window for long audio; None: the model's own (about 47.5 s)
+    noise: int = NOISE_VERSION  # the SDE noise (sampler.make_noise); sidecars without one replay with 1
+    loudness: str = "model"  # model: keep the model's level (regions: calibrated on their context); match: the input's
 
     def check(self) -> None:
         """UsageError (exit 2) naming the first bad setting."""
@@ -81,6 +90,9 @@ class NeuralSettings:
             (self.batch_size >= 1, f"--batch-size must be at least 1 (got {self.batch_size})"),
             (self.window_s is None or self.window_s >= MIN_WINDOW_S,
              f"--window must be at least {MIN_WINDOW_S:g} s (got {self.window_s})"),
+            (self.noise in NOISE_VERSIONS, f"noise version {self.noise!r} is unknown to this sao (it knows "
+                                           f"{', '.join(map(str, NOISE_VERSIONS))})"),
+            (self.loudness in LOUDNESS_MODES, f"loudness must be one of {', '.join(LOUDNESS_MODES)} (got {self.loudness!r})"),
         ]
         for ok, message in problems:
             if not ok:
@@ -207,6 +219,7 @@ class SaoInstructEditor:
         settings = {"steps": s.steps, "cfg": s.cfg, "strength": s.strength, "device": self.device, "precision": self.precision}
         if s.window_s is not None:
             settings["window_s"] = s.window_s
+        settings.update(noise=s.noise, loudness=s.loudness)
         return step_record(plan, seed=self.seed, model={"name": self.name, "sha256": self.sha256, "path": str(self.bundle.path)}, settings=settings)
 
     def edit(self, samples: np.ndarray, sample_rate: int, step: Step) -> np.ndarray:
@@ -260,8 +273,11 @@ class SaoInstructEditor:
             out = out.mean(axis=0, keepdims=True)
         start, end = job.region or job.span
         changed = slice(start - lo, end - lo)  # what will replace the input's samples
-        if not asks_for_level_change(job.text):
-            out = keep_loudness(out, out[:, changed], job.samples[:, start:end], job.sample_rate)
+        if self.settings.loudness == "match":
+            if not asks_for_level_change(job.text):
+                out = keep_loudness(out, out[:, changed], job.samples[:, start:end], job.sample_rate)
+        elif job.region is not None:
+            out = keep_context_level(out, job.samples[:, lo:hi], changed, job.sample_rate)
         out = under_full_scale(out.astype(np.float32), out[:, changed])
         if job.region is None:
             return out
@@ -292,18 +308,19 @@ class SaoInstructEditor:
         """One model batch of equal-length segments through encode, sampling and decode."""
         import torch
 
-        from .sampler import BrownianNoise, guided_denoiser, sample_dpmpp_3m_sde
+        from .configs import sigma_min
+        from .sampler import guided_denoiser, make_noise, sample_dpmpp_3m_sde
         from .schedule import schedule
 
         b, s = self.bundle, self.settings
         frames = batch[0].audio.shape[1]
         shape = (b.latent_channels, b.latent_frames(frames))
         seeds = [noise_seeds(self.seed, seg.window) for seg in batch]
-        sigmas = schedule(s.steps, s.strength)
+        sigmas = schedule(s.steps, s.strength, sigma_min(b.config))
         if on_step:
             on_step(0)
-        with torch.inference_mode(), out_of_memory_hint(self.device, f"editing {len(batch)} x {frames / b.sample_rate:.1f} s"):
-            noise = BrownianNoise(shape, [sde for _, sde in seeds], sigmas, b.device)  # drawn while encoding and sampling
+        with (torch.inference_mode(), out_of_memory_hint(self.device, f"editing {len(batch)} x {frames / b.sample_rate:.1f} s"),
+              make_noise(s.noise, shape, [sde for _, sde in seeds], sigmas, b.device) as noise):
             start = torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(first)) for first, _ in seeds])
             z_in = b.vae_encode(torch.from_numpy(np.stack([seg.audio for seg in batch]))).float()
             cond = b.conditioning([seg.text for seg in batch], [0.0] * len(batch), [frames / b.sample_rate] * len(batch))
@@ -342,6 +359,21 @@ def keep_loudness(out: np.ndarray, measured: np.ndarray, reference: np.ndarray, 
     if not (np.isfinite(target) and np.isfinite(level)) or min(target, level) < -120:
         return out
     return out * np.float32(10 ** ((target - level) / 20))
+
+
+def keep_context_level(out: np.ndarray, original: np.ndarray, changed: slice, sample_rate: int) -> np.ndarray:
+    """Scale a region's edited span by the one gain that brings its regenerated context to the original's.
+
+    `out` and `original` are the span (region plus context); `changed` is the
+    region within it. Only the region is spliced back, so this gain makes its
+    seams meet the untouched audio at the same level, while a change inside the
+    region (a removal) stays. No context (a region that is the whole file): no gain.
+    """
+    context = lambda x: np.concatenate([x[:, : changed.start], x[:, changed.stop :]], axis=1)  # noqa: E731
+    ours, theirs = context(out), context(original)
+    if ours.shape[1] < sample_rate // 100:  # under 10 ms of context: nothing to calibrate on
+        return out
+    return keep_loudness(out, ours, theirs, sample_rate)
 
 
 def under_full_scale(samples: np.ndarray, judged: np.ndarray) -> np.ndarray:

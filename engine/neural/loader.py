@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -55,6 +55,7 @@ class ModelBundle:
     path: Path
     device: torch.device
     dtype: torch.dtype
+    _rotary: dict = field(default_factory=dict, repr=False, compare=False)  # frames -> (cos, sin) on the device
 
     @property
     def format(self) -> str:
@@ -121,12 +122,20 @@ class ModelBundle:
         )
 
     def rotary(self, frames: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(cos, sin) for `frames` latent frames plus the prepended global token."""
-        from diffusers.models.embeddings import get_1d_rotary_pos_embed
+        """(cos, sin) for `frames` latent frames plus the prepended global token.
 
-        dim = max(self.config["dit"]["attention_head_dim"] // 2, 32)
-        cos, sin = get_1d_rotary_pos_embed(dim, frames + 1, use_real=True, repeat_interleave_real=False)
-        return cos.to(self.device), sin.to(self.device)
+        Built once per frame count and device (milliseconds of CPU and a copy to
+        the device that every sampling step would otherwise repeat), and apart
+        under torch.inference_mode: its tensors must not reach training's autograd.
+        """
+        key = (frames, str(self.device), torch.is_inference_mode_enabled())
+        if key not in self._rotary:
+            from diffusers.models.embeddings import get_1d_rotary_pos_embed
+
+            dim = max(self.config["dit"]["attention_head_dim"] // 2, 32)
+            cos, sin = get_1d_rotary_pos_embed(dim, frames + 1, use_real=True, repeat_interleave_real=False)
+            self._rotary[key] = (cos.to(self.device), sin.to(self.device))
+        return self._rotary[key]
 
     def predict(self, x: torch.Tensor, t: torch.Tensor, cond: Conditioning, input_latent: torch.Tensor | None = None) -> torch.Tensor:
         """The DiT's v prediction for noisy latents x (B, latent, T) at times t (B,) in [0, 1].
@@ -169,11 +178,13 @@ class ModelBundle:
 
 
 def load_bundle(path: Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-                name: str | None = None, text_encoder: bool = True) -> ModelBundle:
+                name: str | None = None, text_encoder: bool = True, text_dtype: torch.dtype | None = None) -> ModelBundle:
     """Load the model folder at `path` (see sources.resolve_model for names and checkpoints).
 
     text_encoder=False skips T5 and its tokenizer (both None; encode_text then
-    fails), for work on latents and precomputed conditioning.
+    fails), for work on latents and precomputed conditioning. T5 runs in
+    `text_dtype`; by default fp16 on CUDA, as stable-audio-tools runs it
+    (bench/gpu_check_neural.sh compares its embeddings with fp32), else `dtype`.
     Errors: UsageError (2) for a broken folder; NeedsModel (6) when the config's
     text encoder is a hub id that is not in the local hub cache.
     """
@@ -188,7 +199,7 @@ def load_bundle(path: Path, device: str | torch.device = "cpu", dtype: torch.dty
         vae = _load_module(AutoencoderOobleck, cfg["vae"], path / folder_io.WEIGHT_FILES["vae"], device, dtype)
         projection = _load_module(StableAudioProjectionModel, cfg["projection"],
                                   path / folder_io.WEIGHT_FILES["projection"], device, dtype)
-        t5, tokenizer = _load_text_encoder(path, cfg, dtype) if text_encoder else (None, None)
+        t5, tokenizer = _load_text_encoder(path, cfg, text_dtype or default_text_dtype(device, dtype)) if text_encoder else (None, None)
     if t5 is not None and t5.config.d_model != cfg["projection"]["text_encoder_dim"]:
         raise UsageError(f"{path}: the text encoder's width ({t5.config.d_model}) differs from "
                          f"projection.text_encoder_dim ({cfg['projection']['text_encoder_dim']})")
@@ -197,6 +208,11 @@ def load_bundle(path: Path, device: str | torch.device = "cpu", dtype: torch.dty
                        config=cfg, name=name or path.name,
                        sha256=cfg.get("weights_sha256") or folder_io.weights_sha256(path), path=path,
                        device=device, dtype=dtype)
+
+
+def default_text_dtype(device: torch.device, dtype: torch.dtype) -> torch.dtype:
+    """fp16 on CUDA (stable-audio-tools' choice, and half T5's time and memory); elsewhere the model's dtype."""
+    return torch.float16 if torch.device(device).type == "cuda" else dtype
 
 
 @contextlib.contextmanager

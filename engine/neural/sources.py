@@ -116,7 +116,7 @@ def resolve_model(spec: str | None = None) -> Path:
     if not spec:
         spec, source = DEFAULT_MODEL, "default"
     if _looks_like_path(spec):
-        return resolve_path(Path(spec).expanduser(), source)
+        return resolve_path(Path(spec).expanduser().absolute(), source)  # absolute: sidecars and the server need it
     if spec in MODEL_NAMES:
         return resolve_name(spec)
     if spec in PULLABLE:

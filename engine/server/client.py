@@ -110,11 +110,13 @@ def _describe(env: dict | None) -> str:
     return ", ".join(f"{k}={v if v is not None else '(unset)'}" for k, v in (env or {}).items()) or "an unknown thread setup"
 
 
-def server_for(server_opt: str, model: str | None = None) -> ServerClient | None:
+def server_for(server_opt: str, model: str | None = None, notice: Callable[[str], None] | None = None) -> ServerClient | None:
     """The server to send a job to, or None to run it in-process.
 
     `server_opt`: "auto", "off" or a socket PATH. `model`: the resolved model folder
     the job needs, or None for a job that needs no model (then any server will do).
+    `notice(text)` hears why a running server was not used for a job that needs
+    the model (with "auto": the job then loads the model in this process).
     """
     if server_opt == "off":
         return None
@@ -129,11 +131,28 @@ def server_for(server_opt: str, model: str | None = None) -> ServerClient | None
     reason = client.mismatch(model)
     if reason and explicit:
         raise UsageError(reason, hint="Run it in-process with --server off.")
+    if reason and model is not None and notice:
+        notice(f"{reason}: the edit runs in this process (the model loads here)")
     return None if reason else client
 
 
+def served_model(server_opt: str) -> str | None:
+    """The model folder that the running server (the default socket, or `server_opt` as a PATH) serves;
+    None when there is no server, it serves no model, or it runs another sao version."""
+    if server_opt == "off":
+        return None
+    try:
+        client = ServerClient.find(paths.socket_path(None if server_opt == "auto" else server_opt))
+    except SaoError:
+        return None
+    if client.mismatch(None):
+        return None
+    return (client.info.get("model") or {}).get("path")
+
+
 def run_via_server_or_local(request, server_opt: str = "auto", neural=None, *, model: str | None = None,
-                            settings=None, on_step: Callable[[int, object], None] | None = None):
+                            settings=None, on_step: Callable[[int, object], None] | None = None,
+                            notice: Callable[[str], None] | None = None):
     """Run one edit on a server when one fits, else in-process; returns EditOutcome or ServedOutcome.
 
     `neural`: the editor an in-process run uses, or None when no plan needs the model.
@@ -142,7 +161,7 @@ def run_via_server_or_local(request, server_opt: str = "auto", neural=None, *, m
     (the model folder and NeuralSettings) tell the server what the same run needs;
     they default to a LazyEditor's own. The server's diffusion progress goes to
     `neural.progress(done, total)`, and `on_step(i, plan)` is called before each plan,
-    as in-process.
+    as in-process. `notice(text)` hears why a running server did not take a job that needs the model.
     """
     from engine.pipeline import run_edit
 
@@ -151,7 +170,7 @@ def run_via_server_or_local(request, server_opt: str = "auto", neural=None, *, m
         model = model or getattr(neural, "model", None)
         settings = settings or getattr(neural, "settings", None)
     servable = server_opt != "off" and not _uses_stdio(request) and (not editor_needed or model is not None)
-    client = server_for(server_opt, model if editor_needed else None) if servable else None
+    client = server_for(server_opt, model if editor_needed else None, notice) if servable else None
     if client is not None:
         sent = dataclasses.asdict(settings) if editor_needed and settings is not None else None
         progress = _progress(request, on_step, getattr(neural, "progress", None))

@@ -39,6 +39,7 @@ def batch(
     device: options.Device = options.DEVICE,
     precision: options.Precision = options.PRECISION,
     window: Optional[float] = options.WINDOW,
+    match_loudness: bool = options.MATCH_LOUDNESS,
     server: str = options.SERVER,
     batch_size: int = options.BATCH_SIZE,
 ) -> None:
@@ -64,6 +65,7 @@ def batch(
     )
     from engine.errors import BatchFailed, UsageError
     from engine.pipeline import OutputSpec
+    from engine.server.client import server_for
     from engine.shard import parse_shard
 
     from ..editing import (
@@ -74,7 +76,7 @@ def batch(
         resolve_model_for,
     )
 
-    settings = neural_settings(steps, cfg, strength, seed, device, precision, window, batch_size)
+    settings = neural_settings(steps, cfg, strength, seed, device, precision, window, batch_size, match_loudness)
     if ext is not None and f".{ext.lstrip('.').lower()}" not in WRITABLE:
         raise UsageError(f"--ext {ext}: use wav, flac, ogg or aiff")
     plans = make_plans([instruction], engine.value, planner.value, not no_cache)
@@ -84,7 +86,8 @@ def batch(
     spec = BatchSpec(plans, out_dir, engine.value, force, skip_existing, ext, not no_sidecar, OutputSpec("", sr, channels, bits, clip.value),
                      server=server)
     if needs_model(plans, engine.value):  # resolved here, so a missing model stops the run before any file (exit 6)
-        spec.model = resolve_model_for(plans, model)
+        spec.model = resolve_model_for(plans, model, server)
+        server_for(server, spec.model, notice=console.info)  # says once why a running server will not take the files
         drawn = fix_seed(settings)  # one seed for every file, in every worker
         if drawn:
             console.info(drawn)

@@ -52,6 +52,7 @@ def chain(
     device: options.Device = options.DEVICE,
     precision: options.Precision = options.PRECISION,
     window: Optional[float] = options.WINDOW,
+    match_loudness: bool = options.MATCH_LOUDNESS,
     server: str = options.SERVER,
 ) -> None:
     """Apply several instructions in order; the sidecar records every step, so `sao replay` reproduces the chain."""
@@ -70,7 +71,7 @@ def chain(
     )
     from ..views import show_plan
 
-    settings = neural_settings(steps, cfg, strength, seed, device, precision, window)
+    settings = neural_settings(steps, cfg, strength, seed, device, precision, window, match_loudness=match_loudness)
     texts = list(instructions or []) + (read_steps_file(steps_file) if steps_file else [])
     if not texts:
         raise UsageError("give at least one instruction, or a steps file with -f")
@@ -82,7 +83,7 @@ def chain(
     if as_json and output == "-":
         raise UsageError("--json cannot be combined with -o - (both would use stdout)")
     after = AfterWrite.check(input, output, play, plot, plot_file, force)
-    editor = neural_editor(plans, engine.value, model, settings)  # one model for every step
+    editor = neural_editor(plans, engine.value, model, settings, server)  # one model for every step
     request = EditRequest(
         input=input,
         plans=plans,
@@ -94,7 +95,8 @@ def chain(
     )
     with diffusion_progress(editor):
         outcome = run_via_server_or_local(request, server, editor,
-                                          on_step=lambda i, plan: console.info(f"step {i}/{len(plans)}: {plan.instruction}"))
+                                          on_step=lambda i, plan: console.info(f"step {i}/{len(plans)}: {plan.instruction}"),
+                                          notice=console.info)
     report(request, outcome, as_json)
     after.run()
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .. import options
+from .. import console, options
 from ..errors import handle_errors
 
 
@@ -39,6 +39,7 @@ def edit(
     device: options.Device = options.DEVICE,
     precision: options.Precision = options.PRECISION,
     window: Optional[float] = options.WINDOW,
+    match_loudness: bool = options.MATCH_LOUDNESS,
     server: str = options.SERVER,
 ) -> None:
     """Edit INPUT as INSTRUCTION says, and write the result."""
@@ -58,7 +59,7 @@ def edit(
     )
     from ..views import show_plan
 
-    settings = neural_settings(steps, cfg, strength, seed, device, precision, window)
+    settings = neural_settings(steps, cfg, strength, seed, device, precision, window, match_loudness=match_loudness)
     plans = make_plans([instruction], engine.value, planner.value, not no_cache)
     if dry_run:
         show_plan(plans[0], as_json)
@@ -70,7 +71,7 @@ def edit(
     if as_json and output == "-":
         raise UsageError("--json cannot be combined with -o - (both would use stdout)")
     after = AfterWrite.check(input, output, play, plot, plot_file, force)
-    editor = neural_editor(plans, engine.value, model, settings)
+    editor = neural_editor(plans, engine.value, model, settings, server)
     request = EditRequest(
         input=input,
         plans=plans,
@@ -80,7 +81,7 @@ def edit(
         sidecar=sidecar_target(output, no_sidecar, sidecar),
     )
     with diffusion_progress(editor):
-        outcome = run_via_server_or_local(request, server, editor)
+        outcome = run_via_server_or_local(request, server, editor, notice=console.info)
     report(request, outcome, as_json)
     after.run()
 

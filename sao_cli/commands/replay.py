@@ -66,8 +66,11 @@ def recorded_editor(steps: list[dict], model: str | None):
         return None, None
     from engine.neural.editor import LazyEditor, NeuralSettings
 
-    kept = ("steps", "cfg", "strength", "device", "precision", "window_s")
-    settings = NeuralSettings(**{k: v for k, v in (recorded.get("settings") or {}).items() if k in kept}, seed=recorded["seed"])
+    kept = ("steps", "cfg", "strength", "device", "precision", "window_s", "noise", "loudness")
+    # Sidecars from before the `noise` and `loudness` settings replay with what made them: version 1 and "match".
+    given = {"noise": 1, "loudness": "match", **(recorded.get("settings") or {})}
+    settings = NeuralSettings(**{k: v for k, v in given.items() if k in kept}, seed=recorded["seed"])
+    settings.check()
     editor = LazyEditor(model or recorded["model"].get("path") or recorded["model"]["name"], settings)
     return editor, recorded["model"]["sha256"]
 
