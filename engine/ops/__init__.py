@@ -4,6 +4,7 @@ import importlib
 
 from .registry import (
     REGISTRY,
+    Context,
     Operation,
     Param,
     Processor,
@@ -20,4 +21,4 @@ def load_all() -> None:
         importlib.import_module(f"{__name__}.{name}")
 
 
-__all__ = ["REGISTRY", "Operation", "Param", "Processor", "all_operations", "get_operation", "load_all", "operation"]
+__all__ = ["REGISTRY", "Context", "Operation", "Param", "Processor", "all_operations", "get_operation", "load_all", "operation"]
