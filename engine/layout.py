@@ -94,3 +94,24 @@ def downmix(samples: np.ndarray, layout: tuple[str, ...], channels: int = 2) -> 
     """Fold (len(layout), frames) samples down to `channels` (1 or 2): BS.775 to stereo, and mono as the mean of that pair."""
     stereo = (stereo_matrix(layout).astype(np.float32) @ samples).astype(np.float32, copy=False)
     return stereo.mean(axis=0, keepdims=True) if channels == 1 else stereo
+
+
+def convert(samples: np.ndarray, layout: tuple[str, ...], channels: int) -> np.ndarray:
+    """`samples` (laid out as `layout`) with `channels` channels instead, as `--channels` asks.
+
+    Fewer: to stereo or mono, the BS.775 downmix; to 3 or more, the first
+    `channels` are kept and the others folded into the front pair the same way.
+    More: mono goes to the front pair, stereo stays there; the new channels are silent.
+    """
+    n = samples.shape[0]
+    if channels == n:
+        return samples
+    if channels < n:
+        if channels <= 2:
+            return downmix(samples, layout, channels)
+        out = samples[:channels].copy()
+        out[:2] += stereo_matrix(layout[channels:]).astype(np.float32) @ samples[channels:]
+        return out
+    out = np.zeros((channels, samples.shape[1]), np.float32)
+    out[: max(n, 2)] = samples  # mono fills both front channels
+    return out

@@ -9,9 +9,10 @@ from pathlib import Path
 from . import console
 
 
-def make_plans(instructions: list[str], engine: str):
+def make_plans(instructions: list[str], engine: str, downmix: bool = False):
+    """One plan per instruction; `--downmix` puts a downmix to stereo at the start of the first."""
     from engine.errors import SaoError
-    from engine.plan import neural_plan
+    from engine.plan import Step, neural_plan
     from engine.planner import make_plan
 
     plans = []
@@ -22,6 +23,8 @@ def make_plans(instructions: list[str], engine: str):
             if len(instructions) > 1:
                 e.message = f"step {i} ('{text}'): {e.message}"
             raise
+    if downmix and plans:
+        plans[0].steps.insert(0, Step("downmix", {"channels": 2}, text="--downmix"))
     return plans
 
 

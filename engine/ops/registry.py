@@ -29,6 +29,12 @@ BLOCKWISE = "blockwise"
 """`stream=BLOCKWISE`: each output frame depends only on the same input frame (gain, mute, pan), so `fn` runs block by block as it is."""
 
 
+class NeedsWholeFile(Exception):
+    """Raised by a stream processor that finds, part-way through a long file, that it needs
+    all of it at once (a gain that would clip must limit: engine.ops.level). The streamed
+    edit is dropped, nothing is written, and the edit runs again in memory."""
+
+
 @dataclass
 class Context:
     """What a few operations need besides samples and parameters (those registered with `context=True`).
