@@ -67,6 +67,25 @@ def true_peak_of(windows: Iterable[np.ndarray]) -> float:
     return db(peak) if peak > 0 else SILENCE_DB
 
 
+def true_peak_envelope(samples: np.ndarray, block: int = TRUE_PEAK_BLOCK) -> np.ndarray:
+    """Each frame's true peak (linear): the largest |value| over every channel of the 4x
+    oversampled signal from that frame up to the next, as `true_peak` measures it.
+
+    What a limiter needs to hold the true peak, not just the sample peak, under a ceiling.
+    """
+    from scipy.signal import resample_poly
+
+    frames = samples.shape[-1]
+    out = np.empty(frames)
+    for start in range(0, frames, block):
+        lo, hi = max(0, start - TRUE_PEAK_PAD), min(frames, start + block + TRUE_PEAK_PAD)
+        up = np.abs(resample_poly(samples[:, lo:hi], 4, 1, axis=-1)).max(axis=0)
+        stop = min(frames, start + block)
+        part = up[4 * (start - lo) : 4 * (stop - lo)].reshape(-1, 4).max(axis=1)
+        out[start:stop] = np.maximum(part, np.abs(samples[:, start:stop]).max(axis=0))
+    return out
+
+
 GATE_BLOCK_S = 0.4  # BS.1770's gating block; a file shorter than one has no integrated loudness
 GATE_STEP = 0.25  # blocks start every quarter block (75 % overlap)
 ABSOLUTE_GATE_LUFS = -70.0
