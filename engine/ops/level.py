@@ -131,21 +131,33 @@ def normalize(samples: np.ndarray, sample_rate: int, peak_db: float) -> np.ndarr
         Param("lufs", float, -16.0, "target integrated loudness, in LUFS", -70.0, 0.0),
         Param("ceiling_db", float, -1.0, "true-peak ceiling, in dBTP", -20.0, 0.0),
     ),
+    context=True,
 )
-def loudness(samples: np.ndarray, sample_rate: int, lufs: float, ceiling_db: float) -> np.ndarray:
-    """Normalise integrated loudness (ITU-R BS.1770, via pyloudnorm) to `lufs`.
+def loudness(samples: np.ndarray, sample_rate: int, lufs: float, ceiling_db: float, context: Context) -> np.ndarray:
+    """Normalise integrated loudness (ITU-R BS.1770) to `lufs`.
 
-    If that would put the true peak above `ceiling_db`, the whole file is turned down
-    until it fits, so the result can be quieter than asked for (a warning-free,
-    distortion-free choice; put a `limiter` first to get both). Needs at least
-    0.4 s of sound: BS.1770 gates in 400 ms blocks.
+    Channels are weighted for where they play (surrounds +1.5 dB, the LFE left
+    out), by the file's channel mask or the usual order. If the target would put
+    the true peak above `ceiling_db`, the whole file is turned down until it fits,
+    so the result can be quieter than asked for, and a warning says so (put a
+    `limiter` first to get both). A sound shorter than 0.4 s, BS.1770's gating
+    block, has no integrated loudness: it is measured as the K-weighted RMS of
+    all of it instead (measure.short_lufs), and a warning says so.
     """
-    measured = measure.lufs(samples, sample_rate)
+    speakers = context.layout_for(samples.shape[0])
+    measured, short = measure.loudness(samples, sample_rate, speakers)
     if not np.isfinite(measured):
-        raise BadAudio("loudness: the audio is silent or shorter than 0.4 s, so its loudness cannot be measured")
+        raise BadAudio("loudness: the audio is silent (below -70 LUFS), so its loudness cannot be measured")
+    if short:
+        context.warn(f"loudness: the sound is {samples.shape[1] / sample_rate:.3f} s, shorter than BS.1770's 0.4 s block, so it was "
+                     f"measured as K-weighted RMS over all of it ({measured:.1f} LUFS) and set to {lufs:g} LUFS on that measure")
     out = _scale_db(samples, lufs - measured)
     excess = measure.true_peak(out, sample_rate) - ceiling_db
-    return _scale_db(out, -excess) if excess > 0 else out
+    if excess <= 0:
+        return out
+    context.warn(f"loudness: {lufs:g} LUFS would put the true peak {excess:.1f} dB over {ceiling_db:g} dBTP, "
+                 f"so the result is {lufs - excess:.1f} LUFS (put a limiter first to reach the target)")
+    return _scale_db(out, -excess)
 
 
 FADE_CURVES = {
