@@ -215,3 +215,22 @@ def test_a_neural_edit_of_a_surround_file_with_downmix(tmp_path, tiny_model):
     assert r.exit_code == 0, r.stderr
     assert sf.info(str(out)).channels == 2 and sf.info(str(out)).frames == SR
 
+
+
+def test_a_long_surround_file_streams_through_the_downmix(tmp_path):
+    """Past a minute the edit runs block by block: the same BS.775 fold, with the mask's layout."""
+    sr = 8000
+    rng = np.random.default_rng(6)
+    x = (0.1 * rng.standard_normal((6, 65 * sr))).astype(np.float32)
+    src = tmp_path / "long.wav"
+    sf.write(str(src), x.T, sr, subtype="FLOAT", format="WAVEX")
+    data = bytearray(src.read_bytes())
+    struct.pack_into("<I", data, data.find(b"fmt ") + 8 + 20, 0x60F)  # 5.1 with side surrounds: the same fold
+    src.write_bytes(bytes(data))
+    for args in (["make it 6 dB quieter", "--channels", "2"], ["downmix to stereo"]):
+        out = tmp_path / "out.wav"
+        r = run("edit", src, *args, "-o", out, "--force")
+        assert r.exit_code == 0, r.stderr
+        gain = 10 ** (-6 / 20) if "--channels" in args else 1.0
+        expected = gain * np.stack([x[0] + 0.7071 * (x[2] + x[4]), x[1] + 0.7071 * (x[2] + x[5])])
+        assert np.abs(read(out) - expected).max() < 1e-5

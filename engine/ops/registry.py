@@ -186,7 +186,7 @@ def operation(name: str, *, category: str, params: tuple[Param, ...] = (), chang
 
 
 def _blockwise(fn: Callable[..., np.ndarray]) -> Callable[..., Processor]:
-    def factory(sample_rate: int, channels: int, frames: int, **params) -> Processor:
+    def factory(sample_rate: int, channels: int, frames: int, /, **params) -> Processor:  # an op may have a `channels` param
         return lambda block: fn(block, sample_rate, **params)
 
     return factory
