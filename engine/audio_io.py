@@ -23,6 +23,7 @@ import numpy as np
 import soundfile as sf
 
 from .errors import BadAudio, OutputRefused, UsageError
+from .headers import Header, read_header
 from .measure import sample_peak, true_peak
 
 READABLE = {"WAV", "FLAC", "OGG", "AIFF", "MP3", "WAVEX", "RF64", "W64", "CAF"}
@@ -44,6 +45,8 @@ class Audio:
     format: str = "WAV"  # soundfile major format of the source
     subtype: str = "PCM_16"  # soundfile subtype of the source
     sha256: str = ""  # of the source file's bytes, for sidecars and replay
+    layout: tuple[str, ...] | None = None  # the speaker of each channel (engine.layout), from a WAV channel mask; None: the default order
+    truncated: tuple[int, int] | None = None  # (frames the header promised, frames found) of a truncated file read anyway
 
     @property
     def channels(self) -> int:
@@ -69,8 +72,33 @@ def _check_path(name: str) -> Path:
     return p
 
 
-def open_audio(source: str | os.PathLike | io.BytesIO, name: str | None = None) -> sf.SoundFile:
-    """Open for reading (whole or in blocks), with one-line BadAudio errors (exit 3)."""
+class Truncated(BadAudio):
+    """The file holds fewer frames than its header promises (a copy or download cut short)."""
+
+    def __init__(self, name: str, declared: int, found: int, detail: str = ""):
+        super().__init__(f"{name}: the file is truncated: its header says {declared} frames, found {found}{detail}",
+                         hint="`sao edit`, `chain` and `batch` take --allow-truncated to use the frames that are there." if found else None)
+        self.declared, self.found = declared, found
+
+
+def header_of(source: str | os.PathLike | io.BytesIO) -> Header:
+    """What the file's header says beyond soundfile (engine.headers): promised length, channel mask."""
+    if isinstance(source, io.BytesIO):
+        return read_header(source)
+    try:
+        with open(source, "rb") as fh:
+            return read_header(fh)
+    except OSError:
+        return Header()
+
+
+def open_audio(source: str | os.PathLike | io.BytesIO, name: str | None = None, allow_truncated: bool = False) -> sf.SoundFile:
+    """Open for reading (whole or in blocks), with one-line BadAudio errors (exit 3).
+
+    A WAV or AIFF file whose data stops before its header says is refused
+    (Truncated) unless `allow_truncated`; libsndfile alone would read the frames
+    that are there without a word. A file with no frames at all is always refused.
+    """
     name = name or str(source)
     if not isinstance(source, io.BytesIO):
         _check_path(name)
@@ -82,14 +110,22 @@ def open_audio(source: str | os.PathLike | io.BytesIO, name: str | None = None) 
     if f.format not in READABLE:
         f.close()
         raise BadAudio(f"{name}: {f.format} files are not supported (use WAV, FLAC, OGG, AIFF or MP3)")
+    promised = header_of(source).frames
+    if promised is not None and promised > f.frames and (not allow_truncated or f.frames == 0):
+        f.close()
+        raise Truncated(name, promised, f.frames)
     if f.frames == 0:
         f.close()
         raise BadAudio(f"{name}: the audio has no samples (zero length)")
     return f
 
 
-def read_audio(path: str | os.PathLike) -> Audio:
-    """Read a file (or '-' for stdin) and validate it; raises BadAudio with one clear line."""
+def read_audio(path: str | os.PathLike, allow_truncated: bool = False) -> Audio:
+    """Read a file (or '-' for stdin) and validate it; raises BadAudio with one clear line.
+
+    A truncated file (see open_audio) is refused unless `allow_truncated`; then the
+    frames that are there are returned and `Audio.truncated` says what was missing.
+    """
     name = str(path)
     if name == "-":
         data = sys.stdin.buffer.read()
@@ -101,16 +137,28 @@ def read_audio(path: str | os.PathLike) -> Audio:
     else:
         source = name
         digest = file_sha256(_check_path(name))
-    with open_audio(source, name) as f:
+    header = header_of(source)
+    with open_audio(source, name, allow_truncated) as f:
         samples = np.empty((f.channels, f.frames), np.float32)
         filled = 0
-        for block in read_blocks(f, name):
+        for block in read_blocks(f, name, allow_truncated=allow_truncated):
             samples[:, filled : filled + block.shape[1]] = block
             filled += block.shape[1]
-        audio = Audio(np.ascontiguousarray(samples[:, :filled]), int(f.samplerate), f.format, f.subtype, digest)
+        promised = max(f.frames, header.frames or 0)
+        audio = Audio(np.ascontiguousarray(samples[:, :filled]), int(f.samplerate), f.format, f.subtype, digest,
+                      layout_of(header, f.channels), (promised, filled) if filled < promised else None)
     if audio.frames == 0:
         raise BadAudio(f"{name}: the audio has no samples (zero length)")
     return audio
+
+
+def layout_of(header: Header, channels: int) -> tuple[str, ...] | None:
+    """The channel layout a header's mask gives (engine.layout); None without a mask (the default order)."""
+    if not header.channel_mask:
+        return None
+    from .layout import from_mask
+
+    return from_mask(header.channel_mask, channels)
 
 
 # Integer files are read as integers and scaled here: the same float32 values libsndfile
@@ -118,12 +166,13 @@ def read_audio(path: str | os.PathLike) -> Audio:
 _READ_AS = {"PCM_S8": np.int16, "PCM_U8": np.int16, "PCM_16": np.int16, "PCM_24": np.int32, "PCM_32": np.int32}
 
 
-def read_blocks(f: sf.SoundFile, name: str, block: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+def read_blocks(f: sf.SoundFile, name: str, block: int = BLOCK_FRAMES, allow_truncated: bool = False) -> Iterator[np.ndarray]:
     """A just-opened file's samples as float32 (channels, frames) blocks, checked as they come.
 
     Raises BadAudio (exit 3) for corrupt data or NaN/infinite samples, wherever in
     the file they are (integer files cannot hold those). Stops at the length the
-    header gives, or earlier at a truncated end.
+    header gives; a file that ends (or breaks off, as a cut FLAC file does) before
+    that raises Truncated, or with `allow_truncated` just stops there.
     """
     dtype = _READ_AS.get(f.subtype, np.float32)
     scale = np.float32(2.0 ** -(8 * np.dtype(dtype).itemsize - 1)) if dtype is not np.float32 else None
@@ -133,7 +182,11 @@ def read_blocks(f: sf.SoundFile, name: str, block: int = BLOCK_FRAMES) -> Iterat
         try:
             chunk = f.read(wanted, dtype=buffer.dtype.name, always_2d=True, out=buffer)
         except (sf.LibsndfileError, RuntimeError) as e:
-            raise BadAudio(f"{name}: the audio data is corrupt ({e})") from None
+            if not done:
+                raise BadAudio(f"{name}: the audio data is corrupt or cut short (its header says {f.frames} frames; {str(e).strip()})") from None
+            if allow_truncated:
+                return
+            raise Truncated(name, f.frames, done, f" before the data broke off ({str(e).strip()})") from None
         if scale is not None:
             samples = np.multiply(chunk.T, scale, dtype=np.float32, order="C")
         elif np.isfinite(chunk).all():
@@ -141,10 +194,18 @@ def read_blocks(f: sf.SoundFile, name: str, block: int = BLOCK_FRAMES) -> Iterat
         else:
             raise BadAudio(f"{name}: the audio contains NaN or infinite samples")
         done += len(chunk)
+        if len(chunk) < wanted and not allow_truncated and not _fuzzy_length(f, f.frames - done):
+            raise Truncated(name, f.frames, done)
         if len(chunk):
             yield samples
         if len(chunk) < wanted:
             return
+
+
+def _fuzzy_length(f: sf.SoundFile, missing: int) -> bool:
+    """Whether `missing` frames are within what the format's length can be off by: an MP3's
+    frame count is an estimate unless an encoder wrote it down; allow two MPEG frames."""
+    return f.format == "MP3" and missing <= 2 * 1152
 
 
 def file_sha256(path: str | os.PathLike) -> str:

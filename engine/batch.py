@@ -65,6 +65,7 @@ class BatchSpec:
     model: str | None = None  # the model folder, when a plan needs it
     neural: "NeuralSettings | None" = None  # engine.neural.editor.NeuralSettings; None: no model (neural steps fail)
     server: str = "off"  # auto | off | a socket PATH: where each file's edit runs (engine.server.client)
+    allow_truncated: bool = False  # edit what truncated files hold, with a warning
 
     @property
     def batch_size(self) -> int:
@@ -114,7 +115,7 @@ def run_item(item: BatchItem, spec: BatchSpec, neural=None) -> BatchResult:
     try:
         Path(item.output).parent.mkdir(parents=True, exist_ok=True)
         out = OutputSpec(item.output, spec.output.sample_rate, spec.output.channels, spec.output.bits, spec.output.clip)
-        request = EditRequest(item.input, spec.plans, out, spec.engine, spec.force, item.sidecar)
+        request = EditRequest(item.input, spec.plans, out, spec.engine, spec.force, item.sidecar, allow_truncated=spec.allow_truncated)
         outcome = run_via_server_or_local(request, spec.server, neural, model=spec.model, settings=spec.neural)
         message = "; ".join(outcome.warnings)
         return BatchResult(item, "ok", message, 0, time.perf_counter() - start)

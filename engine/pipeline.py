@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import stream
+from . import layout, stream
 from .audio_io import (
     WRITABLE,
     Audio,
+    Truncated,
     Encoder,
     bits_of,
     check_output,
@@ -32,9 +33,9 @@ from .audio_io import (
     write_audio,
     write_blocks,
 )
-from .errors import SaoError, UsageError
+from .errors import BadAudio, SaoError, UsageError
 from .measure import sample_peak, true_peak
-from .ops import get_operation
+from .ops import Context, NeedsWholeFile, get_operation
 from .plan import EditPlan
 from .render import NeuralEditor, check_runnable, render_plan
 from .sidecar import make_sidecar, step_record, write_sidecar
@@ -58,6 +59,7 @@ class EditRequest:
     force: bool = False
     sidecar: str | None = None  # where to write it; None writes none
     keep_intermediates: bool = False
+    allow_truncated: bool = False  # edit what a truncated file holds (with a warning) instead of refusing it
 
 
 @dataclass
@@ -84,13 +86,13 @@ class EditOutcome:
         return int(self.samples.shape[0])
 
 
-def conform(samples: np.ndarray, sample_rate: int, spec: OutputSpec) -> tuple[np.ndarray, int]:
-    """Apply --channels and --sr."""
+def conform(samples: np.ndarray, sample_rate: int, spec: OutputSpec, speakers: tuple[str, ...] | None = None) -> tuple[np.ndarray, int]:
+    """Apply --channels and --sr. Fewer channels are a downmix by where each plays
+    (`speakers`, the samples' layout; default: the usual order): see engine.layout.convert."""
     if spec.channels is not None and spec.channels != samples.shape[0]:
         if spec.channels < 1 or spec.channels > 32:
             raise UsageError(f"--channels must be between 1 and 32 (got {spec.channels})")
-        mono = samples.mean(axis=0, keepdims=True)
-        samples = mono if spec.channels == 1 else np.repeat(mono, spec.channels, axis=0)
+        samples = layout.convert(samples, layout.fit(speakers, samples.shape[0]), spec.channels)
     if spec.sample_rate is not None and spec.sample_rate != sample_rate:
         op = get_operation("resample")
         samples = op.apply(samples, sample_rate, {"hz": spec.sample_rate})
@@ -129,8 +131,9 @@ def run_edit(request: EditRequest, neural: NeuralEditor | None = None, on_step: 
             raise UsageError("--keep-intermediates needs a file output, not '-'")
         for i in range(1, len(request.plans)):
             check_output(intermediate_path(out, i), [request.input], request.force)
-    long_input = stream.describe_input(request.input) if "-" not in (request.input, out) and not request.keep_intermediates else None
-    source = long_input or read_audio(request.input)
+    allow = request.allow_truncated
+    long_input = stream.describe_input(request.input, allow) if "-" not in (request.input, out) and not request.keep_intermediates else None
+    source = long_input or read_audio(request.input, allow)
     for i, plan in enumerate(request.plans, 1):
         try:
             check_runnable(plan, request.engine, neural)
@@ -138,18 +141,26 @@ def run_edit(request: EditRequest, neural: NeuralEditor | None = None, on_step: 
             if len(request.plans) > 1:
                 e.message = f"step {i} ('{plan.instruction}'): {e.message}"
             raise
+    check_channels(request, source.channels)
     if long_input is not None:
         edit = plan_streamed(request, long_input)
         if edit is not None:
-            return run_streamed(request, edit, on_step)
-        source = read_audio(request.input)
+            try:
+                return run_streamed(request, edit, on_step)
+            except NeedsWholeFile:
+                pass  # a step found it needs the whole file: run in memory (nothing was written)
+            except Truncated:
+                if not allow:
+                    raise
+        source = read_audio(request.input, allow)
     samples, sr = source.samples, source.sample_rate
     records, intermediates = [], []
+    context = Context(source.layout)
     for i, plan in enumerate(request.plans, 1):
         if on_step:
             on_step(i, plan)
         try:
-            samples, sr = render_plan(samples, sr, plan, request.engine, neural)
+            samples, sr = render_plan(samples, sr, plan, request.engine, neural, context)
         except SaoError as e:
             if len(request.plans) > 1:
                 e.message = f"step {i} ('{plan.instruction}') failed: {e.message}"
@@ -157,11 +168,34 @@ def run_edit(request: EditRequest, neural: NeuralEditor | None = None, on_step: 
         records.append(neural.record(plan) if plan.needs_model else step_record(plan))
         if request.keep_intermediates and i < len(request.plans):
             intermediates.append((intermediate_path(out, i), samples, sr))
-    samples, sr = conform(samples, sr, request.output)
+    samples, sr = conform(samples, sr, request.output, context.layout_for(samples.shape[0]))
     sha, warnings = write_output(source, samples, sr, request.output)
     for path, step_samples, step_sr in intermediates:  # only once every step has succeeded
         write_audio(path, step_samples, step_sr, "FLOAT", "WAV")
+    warnings = [*input_warnings(request.input, source), *context.warnings, *warnings]
     return finish_outcome(request, EditOutcome(source, samples, sr, sha, warnings), records)
+
+
+def input_warnings(name: str, source: Audio) -> list[str]:
+    if source.truncated is None:
+        return []
+    promised, found = source.truncated
+    return [f"{name}: the file is truncated (its header says {promised} frames, found {found}): "
+            f"edited the {found / source.sample_rate:.3f} s that are there"]
+
+
+def check_channels(request: EditRequest, channels: int) -> None:
+    """The neural engine edits mono or stereo: refuse (exit 3) before the model loads, unless a
+    step folds the channels down first (`--downmix` puts a downmix step at the start)."""
+    if channels <= 2:
+        return
+    for plan in request.plans:
+        for step in plan.steps:
+            if step.engine == "dsp" and (step.op == "mono" or step.op == "downmix") and step.region is None:
+                return
+            if step.engine == "neural":
+                raise BadAudio(f"{request.input}: the neural engine edits mono or stereo audio, and this has {channels} channels",
+                               hint="Pass --downmix to fold it down to stereo first (ITU-R BS.775).")
 
 
 def finish_outcome(request: EditRequest, outcome: EditOutcome, records: list[dict]) -> EditOutcome:
@@ -169,7 +203,7 @@ def finish_outcome(request: EditRequest, outcome: EditOutcome, records: list[dic
     if request.sidecar:
         spec = request.output
         fmt = {"sample_rate": outcome.sample_rate, "channels": outcome.channels, "bits": spec.bits, "clip": spec.clip}
-        outcome.sidecar = make_sidecar(request.input, outcome.source, records, spec.path, outcome.output_sha256 or "", fmt)
+        outcome.sidecar = make_sidecar(request.input, outcome.source, records, spec.path, outcome.output_sha256 or "", fmt, outcome.warnings)
         write_sidecar(request.sidecar, outcome.sidecar)
     return outcome
 
@@ -180,7 +214,8 @@ def plan_streamed(request: EditRequest, source: Audio) -> stream.StreamedEdit | 
     spec = request.output
     if steps is None or spec.sample_rate not in (None, source.sample_rate):
         return None
-    return stream.StreamedEdit.plan(request.input, source, steps, finish=lambda block: conform(block, source.sample_rate, spec)[0])
+    return stream.StreamedEdit.plan(request.input, source, steps, finish=lambda block: conform(block, source.sample_rate, spec, source.layout)[0],
+                                    allow_truncated=request.allow_truncated)
 
 
 def run_streamed(request: EditRequest, edit: stream.StreamedEdit, on_step: Callable[[int, EditPlan], None] | None) -> EditOutcome:
@@ -196,6 +231,7 @@ def run_streamed(request: EditRequest, edit: stream.StreamedEdit, on_step: Calla
             on_step(i, plan)
     fmt, subtype = output_format(source, request.output)
     warnings = edit.run(request.output.path, fmt, subtype, bits_of(source.subtype), request.output.clip)
+    warnings = [*input_warnings(request.input, source), *edit.context.warnings, *warnings]
     samples = np.broadcast_to(np.float32(0), (edit.channels, source.frames))
     outcome = EditOutcome(source, samples, source.sample_rate, file_sha256(request.output.path), warnings, streamed=True)
     return finish_outcome(request, outcome, [step_record(plan) for plan in request.plans])

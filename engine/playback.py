@@ -6,6 +6,11 @@ Pitfalls:
   without sound gives one clear line (NoAudioDevice, exit 7), not a page of noise.
 - A missing libportaudio shows up as an OSError at import time, not as a missing
   device; both end in NoAudioDevice.
+- A sound server buffers what it is given: a stream stopped right after its last
+  block loses the 50-100 ms still in the server (the end of every file), and the
+  first blocks written while a stream starts can be lost too. So playback sends
+  silence around the sound (PAD_S, or twice the stream's latency if more) and
+  stops only once that has gone through: the whole file arrives.
 - A/B takes must have the same shape. `ab_takes` makes them so: the edit is
   resampled to the original's rate, channels are matched, the shorter is padded
   with silence. Switching happens on a block boundary (BLOCK frames, about 23 ms
@@ -25,6 +30,7 @@ from .audio_io import Audio, read_audio
 from .errors import NoAudioDevice
 
 BLOCK = 1024  # frames per PortAudio callback; also the A/B crossfade length
+PAD_S = 0.15  # silence before the first sample and after the last (see the pitfalls above)
 _NO_DEVICE = "cannot play: no audio output device was found (start a sound server such as PulseAudio, or connect one)"
 
 
@@ -117,6 +123,7 @@ class Player:
         self.choice = 0  # the take being played (or asked for)
         self._heard = 0  # the take of the last block, to crossfade from
         self.position = 0  # frames sent to the device
+        self._lead = self._tail = 0  # frames of silence still to send before the first and after the last sample
         self._stop = False
         self._sd = None  # the sounddevice module, once run() has loaded it
 
@@ -147,6 +154,15 @@ class Player:
     def _callback(self, outdata, frames, time, status) -> None:
         if self._stop:
             raise self._sd.CallbackAbort
+        if self._lead > 0 or self.position >= self.frames:  # the silence around the sound
+            outdata[:] = 0
+            if self._lead > 0:
+                self._lead -= frames
+                return
+            self._tail -= frames
+            if self._tail <= 0:
+                raise self._sd.CallbackStop
+            return
         start = self.position
         n = min(frames, self.frames - start)
         if self._switch_frames:
@@ -159,8 +175,7 @@ class Player:
         outdata[:n] = block.T
         outdata[n:] = 0
         self.position = start + n
-        if self.position >= self.frames:
-            raise self._sd.CallbackStop
+        self._tail -= frames - n
 
     def _fit_device(self, sd, info: dict) -> None:
         """Downmix for a device with fewer outputs; resample for one that refuses the rate."""
@@ -198,6 +213,7 @@ class Player:
             )
         except sd.PortAudioError as e:
             raise NoAudioDevice(f"cannot play on '{info['name']}': {e}") from None
+        self._lead = self._tail = round(max(PAD_S, 2 * stream.latency) * self.sample_rate)
         with stream:
             try:
                 while not done.wait(tick_s):

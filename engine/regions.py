@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ops import Operation
+from .ops import Context, Operation
 from .plan import Region
 
 FADE_S = 0.005
@@ -29,12 +29,12 @@ def match_channels(x: np.ndarray, channels: int) -> np.ndarray:
     return np.repeat(x.mean(axis=0, keepdims=True), channels, axis=0)
 
 
-def apply_in_region(op: Operation, samples: np.ndarray, sample_rate: int, params: dict, region: Region) -> np.ndarray:
+def apply_in_region(op: Operation, samples: np.ndarray, sample_rate: int, params: dict, region: Region, context: Context | None = None) -> np.ndarray:
     start, end = region.frames(sample_rate, samples.shape[1])
     if end <= start:
         return samples
     before, part, after = samples[:, :start], samples[:, start:end], samples[:, end:]
-    edited = match_channels(op.apply(part, sample_rate, params), samples.shape[0])
+    edited = match_channels(op.apply(part, sample_rate, params, context), samples.shape[0])
     fade = int(FADE_S * sample_rate)
     joined = crossfade_edges(part, edited, fade, head=start > 0, tail=end < samples.shape[1])
     return np.concatenate([before, joined, after], axis=1)

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from .errors import NeedsModel, UsageError
-from .ops import get_operation
+from .ops import Context, get_operation
 from .plan import EditPlan, Step
 from .regions import apply_in_region
 
@@ -49,21 +49,24 @@ def check_runnable(plan: EditPlan, engine: str = "auto", neural: NeuralEditor | 
                 raise UsageError(f"step {i}: '{op.name}' changes the sample rate, so it cannot be limited to a region")
 
 
-def render_step(samples: np.ndarray, sample_rate: int, step: Step, neural: NeuralEditor | None = None) -> tuple[np.ndarray, int]:
+def render_step(samples: np.ndarray, sample_rate: int, step: Step, neural: NeuralEditor | None = None,
+                context: Context | None = None) -> tuple[np.ndarray, int]:
     if step.engine == "neural":
         assert neural is not None, "check_runnable() first"
         return neural.edit(samples, sample_rate, step), sample_rate
     op = get_operation(step.op)
     if step.region is not None:
-        return apply_in_region(op, samples, sample_rate, step.params, step.region), sample_rate
-    return op.apply(samples, sample_rate, step.params), op.output_rate(sample_rate, op.validate(step.params))
+        return apply_in_region(op, samples, sample_rate, step.params, step.region, context), sample_rate
+    return op.apply(samples, sample_rate, step.params, context), op.output_rate(sample_rate, op.validate(step.params))
 
 
-def render_plan(samples: np.ndarray, sample_rate: int, plan: EditPlan, engine: str = "auto", neural: NeuralEditor | None = None) -> tuple[np.ndarray, int]:
-    """Apply every step in order; returns (samples, sample_rate)."""
+def render_plan(samples: np.ndarray, sample_rate: int, plan: EditPlan, engine: str = "auto", neural: NeuralEditor | None = None,
+                context: Context | None = None) -> tuple[np.ndarray, int]:
+    """Apply every step in order; returns (samples, sample_rate). `context` carries the input's
+    channel layout in, and the steps' warnings out."""
     check_runnable(plan, engine, neural)
     for step in plan.steps:
-        samples, sample_rate = render_step(samples, sample_rate, step, neural)
+        samples, sample_rate = render_step(samples, sample_rate, step, neural, context)
         if samples.shape[1] == 0:
             raise UsageError(f"the step '{step.text or step.op}' left no audio")
     return samples, sample_rate

@@ -25,9 +25,11 @@ def step_record(plan: EditPlan, seed: int | None = None, model: dict | None = No
     return {"instruction": plan.instruction, "plan": plan.to_dict(), "seed": seed, "model": model, "settings": settings}
 
 
-def make_sidecar(input_path: str, source: Audio, steps: list[dict], output_path: str, output_sha256: str, output_format: dict) -> dict:
-    """`output_format` (sample_rate, channels, bits, clip) lets replay write the same file."""
-    return {
+def make_sidecar(input_path: str, source: Audio, steps: list[dict], output_path: str, output_sha256: str, output_format: dict,
+                 warnings: list[str] | None = None) -> dict:
+    """`output_format` (sample_rate, channels, bits, clip) lets replay write the same file; `warnings`
+    (what the edit decided on the user's behalf: a short file's loudness, limited peaks) are kept beside."""
+    sidecar = {
         "version": SIDECAR_VERSION,
         "sao_version": __version__,
         "input": {
@@ -40,6 +42,9 @@ def make_sidecar(input_path: str, source: Audio, steps: list[dict], output_path:
         "steps": steps,
         "output": {"path": output_path if output_path == "-" else os.path.abspath(output_path), "sha256": output_sha256, **output_format},
     }
+    if warnings:
+        sidecar["warnings"] = list(warnings)
+    return sidecar
 
 
 def write_sidecar(path: str | os.PathLike, data: dict) -> None:

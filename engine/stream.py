@@ -41,12 +41,14 @@ from .audio_io import (
     clip_gain,
     is_integer_subtype,
     needs_dither,
+    header_of,
+    layout_of,
     open_audio,
     open_output,
     read_blocks,
 )
 from .measure import sample_peak, true_peak_of, true_peak_windows
-from .ops import Operation, Processor, get_operation
+from .ops import Context, Operation, Processor, get_operation
 from .plan import EditPlan
 
 MIN_STREAM_S = 60.0  # shorter files are edited in memory: a minute of stereo float32 is 21 MB
@@ -56,17 +58,21 @@ THREADED = True  # False runs each pass in the calling thread, e.g. so that a pr
 Step = tuple[Operation, dict]
 
 
-def describe_input(path: str) -> Audio | None:
+def describe_input(path: str, allow_truncated: bool = False) -> Audio | None:
     """The input file as an Audio whose samples are a stand-in (a zero-stride view with the
     file's shape, holding no data), when it is long enough to stream; else None.
 
-    Opening raises BadAudio (exit 3) for a missing, empty or unreadable file, as
-    reading it whole would. `sha256` is left for the caller to fill in.
+    Opening raises BadAudio (exit 3) for a missing, empty, unreadable or (unless
+    allowed) truncated file, as reading it whole would. `sha256` is left for the
+    caller to fill in.
     """
-    with open_audio(path) as f:
+    with open_audio(path, allow_truncated=allow_truncated) as f:
         if f.frames < MIN_STREAM_S * f.samplerate:
             return None
-        return Audio(np.broadcast_to(np.float32(0), (f.channels, f.frames)), int(f.samplerate), f.format, f.subtype)
+        header = header_of(path)
+        truncated = (header.frames, f.frames) if header.frames is not None and header.frames > f.frames else None
+        return Audio(np.broadcast_to(np.float32(0), (f.channels, f.frames)), int(f.samplerate), f.format, f.subtype,
+                     layout=layout_of(header, f.channels), truncated=truncated)
 
 
 def streamable_steps(plans: list[EditPlan]) -> list[Step] | None:
@@ -95,9 +101,11 @@ class StreamedEdit:
     passes: list[list[Step]]  # every pass after the first starts with a step that needs its input's peak
     finish: Processor  # per block, after the last step (--channels)
     channels: int  # of the output
+    context: Context  # the input's layout, for the steps that need it
+    allow_truncated: bool = False  # the input's header promised more than it holds, and that was accepted
 
     @classmethod
-    def plan(cls, path: str, source: Audio, steps: list[Step], finish: Processor) -> StreamedEdit | None:
+    def plan(cls, path: str, source: Audio, steps: list[Step], finish: Processor, allow_truncated: bool = False) -> StreamedEdit | None:
         """None when some step cannot stream with these settings (e.g. `width` on mono).
 
         Raises the steps' own usage errors (a high-pass above Nyquist) now, before any work.
@@ -107,7 +115,7 @@ class StreamedEdit:
             if op.needs_input_peak:
                 passes.append([])
             passes[-1].append((op, params))
-        edit = cls(path, source, passes, finish, source.channels)
+        edit = cls(path, source, passes, finish, source.channels, Context(source.layout), allow_truncated)
         channels = source.channels
         for group in passes:
             chain = edit._chain(group, channels, input_peak=1.0)
@@ -122,10 +130,10 @@ class StreamedEdit:
         None if a step cannot stream."""
         chain = []
         for op, params in steps:
-            process = op.processor(self.source.sample_rate, channels, self.source.frames, params, input_peak)
+            process = op.processor(self.source.sample_rate, channels, self.source.frames, params, input_peak, self.context)
             if process is None:
                 return None
-            twin = op.processor(self.source.sample_rate, channels, self.source.frames, params, input_peak)
+            twin = op.processor(self.source.sample_rate, channels, self.source.frames, params, input_peak, Context(self.context.layout))
             channels = _channels_after(twin, channels)  # the twin takes the probe, so `process` keeps a clean state
             chain.append(process)
         return chain, channels
@@ -173,7 +181,7 @@ class StreamedEdit:
         return read, lambda: [*self._chain(self.passes[-1], channels, peak)[0], self.finish]
 
     def _read_input(self) -> Iterator[np.ndarray]:
-        with open_audio(self.path) as f:
+        with open_audio(self.path, allow_truncated=self.allow_truncated) as f:
             yield from read_blocks(f, self.path)
 
 

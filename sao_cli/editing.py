@@ -9,10 +9,12 @@ from pathlib import Path
 from . import console
 
 
-def make_plans(instructions: list[str], engine: str, planner: str = "rules", use_cache: bool = True):
-    """One plan per instruction; `planner` llm or auto asks a language model (engine.llm), rules never does."""
+def make_plans(instructions: list[str], engine: str, planner: str = "rules", use_cache: bool = True,
+               downmix: bool = False):
+    """One plan per instruction; `planner` llm or auto asks a language model (engine.llm), rules never does;
+    `--downmix` puts a downmix to stereo at the start of the first."""
     from engine.errors import SaoError
-    from engine.plan import neural_plan
+    from engine.plan import Step, neural_plan
     from engine.planner import make_plan
 
     plan = make_plan
@@ -28,6 +30,8 @@ def make_plans(instructions: list[str], engine: str, planner: str = "rules", use
             if len(instructions) > 1:
                 e.message = f"step {i} ('{text}'): {e.message}"
             raise
+    if downmix and plans:
+        plans[0].steps.insert(0, Step("downmix", {"channels": 2}, text="--downmix"))
     return plans
 
 

@@ -28,6 +28,8 @@ BITS = typer.Option(None, "--bits", help="Output bit depth: 8, 16, 24 or 32 (flo
 CLIP = typer.Option(Clip.limit, "--clip", help="What to do when an integer output would clip: limit to -0.1 dBFS true peak (default), allow, or error.")
 NO_SIDECAR = typer.Option(False, "--no-sidecar", help="Do not write OUT.sao.json.")
 SIDECAR = typer.Option(None, "--sidecar", help="Write the sidecar here (needed to get one with -o -).")
+DOWNMIX = typer.Option(False, "--downmix", help="Fold a surround input (5.1, 7.1, ...) down to stereo first (ITU-R BS.775, by the WAV channel mask); the neural engine needs it for more than two channels.")
+ALLOW_TRUNCATED = typer.Option(False, "--allow-truncated", help="Edit what a truncated file holds (its header promises more frames than it has), with a warning, instead of refusing it (exit 3).")
 
 
 class Device(str, Enum):

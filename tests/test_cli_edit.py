@@ -27,7 +27,7 @@ def test_edit_louder_measured_with_sidecar(tmp_path, wav):
     assert sr == SR and y.shape == x.shape
     assert rms_db(y) - rms_db(x) == pytest.approx(6.0, abs=0.1)
     side = json.loads((tmp_path / "out.wav.sao.json").read_text())
-    assert side["steps"][0]["plan"]["steps"][0]["op"] == "gain"
+    assert side["steps"][0]["plan"]["steps"][0]["op"] == "louder"
     assert side["input"]["frames"] == x.shape[1] and side["output"]["sha256"]
 
 
@@ -61,7 +61,7 @@ def test_formats_and_output_options(tmp_path):
 
 def test_clipping_is_limited_with_a_warning(tmp_path, wav):
     out = tmp_path / "hot.wav"
-    r = run("edit", wav, "make it 20 dB louder", "-o", out)
+    r = run("edit", wav, "+20 dB", "-o", out)  # a plain gain: "louder" limits (tests/test_louder.py)
     assert r.exit_code == 0 and "clip" in r.stderr
     from engine.measure import true_peak
 

@@ -14,7 +14,7 @@ from engine.errors import UsageError
 from engine.ops import all_operations, get_operation
 
 CATALOG = {
-    "level": {"gain", "normalize", "loudness", "fade"},
+    "level": {"gain", "louder", "normalize", "loudness", "fade"},
     "time": {"trim", "keep", "pad", "strip_silence", "mute", "loop", "reverse"},
     "pitch": {"speed", "time_stretch", "pitch_shift", "resample"},
     "filters": {"low_pass", "high_pass", "band_pass", "low_shelf", "high_shelf", "peak_eq", "notch"},
@@ -22,13 +22,13 @@ CATALOG = {
     "color": {"distortion", "bitcrush", "chorus", "phaser", "tremolo"},
     "dynamics": {"compressor", "limiter", "gate"},
     "repair": {"denoise"},
-    "stereo": {"mono", "pan", "swap_channels", "width"},
+    "stereo": {"mono", "pan", "swap_channels", "width", "downmix"},
     "mix": {"add"},
 }
 CHANGES_LENGTH = {"trim", "keep", "pad", "strip_silence", "loop", "speed", "time_stretch", "resample", "add"}
 UNIT_SUFFIXES = ("_db", "_hz", "_s", "db", "hz", "lufs", "semitones", "ratio", "percent")
 # Parameters without a physical unit: counts, fractions from 0 to 1, a filter's q, a position, a file.
-UNITLESS = {"count", "bits", "harmonics", "q", "size", "wet", "mix", "feedback", "depth", "position", "path"}
+UNITLESS = {"count", "channels", "bits", "harmonics", "q", "size", "wet", "mix", "feedback", "depth", "position", "path"}
 OPS = all_operations()
 
 

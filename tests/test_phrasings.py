@@ -352,7 +352,7 @@ CASES = [
     case("tone it down", "tone", level(-7, -5)),
     case("dial it back a bit", "tone", level(-3, -1)),
     case("soften it", "tone", level(-7, -5)),
-    case("make it louder but not clipping", "hot", peak_at_most(-1.0)),
+    case("make it louder but not clipping", "dynamic", peak_at_most(-1.0)),  # a steady tone at -0.9 dBFS cannot be 6 dB louder: exit 5 (test_louder.py)
     case("I can barely hear it", "tone", level(5, 7)),
     case("this is too quiet, boost it by 5 dB", "tone", level(4.9, 5.1)),
     case("gain -3", "tone", level(-3.1, -2.9)),

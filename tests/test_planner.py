@@ -69,10 +69,14 @@ def test_a_bit_is_not_a_number_and_ranges_are_spelled_out():
     ("make it louder", 6.0), ("a bit louder", 2.0), ("slightly louder", 2.0), ("much louder", 12.0), ("way louder", 12.0),
     ("quieter", -6.0), ("a tad quieter", -2.0), ("a lot quieter", -12.0), ("turn it down 6 dB", -6.0), ("turn it up 3 dB", 3.0),
     ("it's too loud", -6.0), ("it's too quiet", 6.0), ("not loud enough", 6.0), ("make it less loud", -6.0),
-    ("reduce the volume by 4 dB", -4.0), ("lower it by 3 dB", -3.0), ("-6dB", -6.0), ("+4 dB", 4.0),
+    ("reduce the volume by 4 dB", -4.0), ("lower it by 3 dB", -3.0), ("-6dB", -6.0),
 ])
 def test_level_words_and_numbers(text, db):
-    assert only(text) == ("gain", {"db": pytest.approx(db)}, None)
+    assert only(text) == ("louder" if db > 0 else "gain", {"db": pytest.approx(db)}, None)  # louder: ends louder near full scale too
+
+
+def test_a_bare_decibel_figure_is_a_plain_gain():
+    assert only("+4 dB") == ("gain", {"db": 4.0}, None)
 
 
 @pytest.mark.parametrize("text, db", [("make it twice as loud", 6.02), ("half the volume", -6.02), ("set the volume to 50%", -6.02), ("louder by 50%", 3.52)])
@@ -118,7 +122,7 @@ def test_loop_counts_total_plays_whatever_the_clip_is_called(text, count):
 
 def test_a_count_before_as_fast_or_louder_is_not_a_loop():
     assert only("play it twice as fast")[0] == "time_stretch"
-    assert only("play it 3 times louder")[0] == "gain"
+    assert only("play it 3 times louder")[0] == "louder"
 
 
 # --- regions ---------------------------------------------------------------------------------------
@@ -187,7 +191,7 @@ def test_both_ends_make_two_steps_or_a_two_sided_parameter():
 
 def test_each_clause_can_have_its_own_region():
     assert steps("the first 2 seconds an octave lower and the last second louder") == [
-        ("pitch_shift", {"semitones": -12.0}, (0.0, 2.0)), ("gain", {"db": 6.0}, (-1.0, None))]
+        ("pitch_shift", {"semitones": -12.0}, (0.0, 2.0)), ("louder", {"db": 6.0}, (-1.0, None))]
 
 
 def test_between_and_and_one_and_a_half_do_not_split():
@@ -197,7 +201,7 @@ def test_between_and_and_one_and_a_half_do_not_split():
 
 
 def test_constraints_change_how_not_what():
-    assert steps("make it louder without clipping") == [("gain", {"db": 6.0}, None), ("limiter", {"ceiling_db": -1.0}, None)]
+    assert steps("make it louder without clipping") == [("louder", {"db": 6.0}, None), ("limiter", {"ceiling_db": -1.0}, None)]
     assert only("Widen this slightly, but keep it mono compatible.")[1]["ratio"] <= 1.3
 
 
@@ -205,13 +209,13 @@ def test_a_remark_about_the_sound_asks_for_less_of_what_it_names():
     assert only("it sounds harsh")[1]["gain_db"] < 0
     assert only("it's a bit muddy")[1] == {"freq_hz": 300.0, "gain_db": -2.0, "q": 1.0}
     assert only("it's too dark")[0] == "high_shelf" and only("it's too dark")[1]["gain_db"] > 0
-    assert only("it's quiet") == ("gain", {"db": 6.0}, None)
+    assert only("it's quiet") == ("louder", {"db": 6.0}, None)
 
 
 def test_a_remark_then_a_request_plans_the_request_once():
-    assert steps("this is too quiet, boost it by 5 dB") == [("gain", {"db": 5.0}, None)]
+    assert steps("this is too quiet, boost it by 5 dB") == [("louder", {"db": 5.0}, None)]
     assert [s[0] for s in steps("it sounds muffled, fix that")] == ["high_shelf"]
-    assert steps("The volume is low, make this louder please!") == [("gain", {"db": 6.0}, None)]
+    assert steps("The volume is low, make this louder please!") == [("louder", {"db": 6.0}, None)]
 
 
 @pytest.mark.parametrize("text, op, params", [
@@ -340,7 +344,7 @@ def test_a_verbless_phrase_after_a_model_clause_is_more_of_its_words():
 
 def test_a_mixed_instruction_keeps_its_dsp_part():
     plan = make_plan("remove the birds, then make it louder")
-    assert [(s.op, s.engine) for s in plan.steps] == [("instruct", "neural"), ("gain", "dsp")]
+    assert [(s.op, s.engine) for s in plan.steps] == [("instruct", "neural"), ("louder", "dsp")]
     assert plan.steps[0].params["instruction"] == "remove the birds"
 
 

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 SECONDS = 3.5  # two blocks of BLOCK_FRAMES and a short one
 CHAIN = [Step("gain", {"db": 3.0}), Step("high_pass", {"cutoff_hz": 80.0}), Step("reverb", {"preset": "small_room"}), Step("normalize", {"peak_db": -1.0})]
 # Parameters that make each streamable operation do something audible.
-PARAMS = {"gain": {"db": -4.0}, "fade": {"in_s": 0.7, "out_s": 1.2, "curve": "exp"}, "normalize": {"peak_db": -3.0},
+PARAMS = {"gain": {"db": -4.0}, "louder": {"db": 2.0}, "downmix": {"channels": 1}, "fade": {"in_s": 0.7, "out_s": 1.2, "curve": "exp"}, "normalize": {"peak_db": -3.0},
           "notch": {"harmonics": 3}, "compressor": {"makeup_db": 4.0}, "bitcrush": {"bits": 6.0}, "pan": {"position": 0.4}}
 
 

@@ -236,7 +236,7 @@ class SaoInstructEditor:
     def _prepare(self, samples: np.ndarray, sample_rate: int, step: Step) -> _Job:
         if samples.shape[0] > 2:
             raise BadAudio(f"the neural engine edits mono or stereo audio; this has {samples.shape[0]} channels",
-                           hint="Mix it down to two channels first.")
+                           hint="Pass --downmix to fold it down to stereo first (ITU-R BS.775).")
         frames = samples.shape[1]
         region = step.region.frames(sample_rate, frames) if step.region is not None else None
         if region is not None and region[1] <= region[0]:

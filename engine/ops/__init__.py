@@ -4,6 +4,8 @@ import importlib
 
 from .registry import (
     REGISTRY,
+    Context,
+    NeedsWholeFile,
     Operation,
     Param,
     Processor,
@@ -20,4 +22,4 @@ def load_all() -> None:
         importlib.import_module(f"{__name__}.{name}")
 
 
-__all__ = ["REGISTRY", "Operation", "Param", "Processor", "all_operations", "get_operation", "load_all", "operation"]
+__all__ = ["REGISTRY", "Context", "NeedsWholeFile", "Operation", "Param", "Processor", "all_operations", "get_operation", "load_all", "operation"]

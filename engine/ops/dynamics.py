@@ -84,6 +84,14 @@ def limiter(samples: np.ndarray, sample_rate: int, ceiling_db: float, release_s:
     peak = np.max(np.abs(samples), axis=0).astype(np.float64)
     if not peak.size or peak.max() <= ceiling:
         return samples
+    out = samples * limiter_gain(peak, ceiling, sample_rate, release_s).astype(np.float32)
+    overshoot = np.max(np.abs(out)) / ceiling  # float32 rounding only
+    return out / np.float32(overshoot) if overshoot > 1 else out
+
+
+def limiter_gain(peak: np.ndarray, ceiling: float, sample_rate: int, release_s: float) -> np.ndarray:
+    """The limiter's gain for each frame, given each frame's peak level (any measure of it,
+    e.g. the true-peak envelope), so that gain * peak <= ceiling everywhere."""
     aim = ceiling * (1 - 1e-6)  # a hair under, so float32 rounding rarely needs the final clamp
     needed = np.minimum(1.0, aim / np.maximum(peak, 1e-30))  # the gain each sample needs
     lookahead = max(1, round(LOOKAHEAD_S * sample_rate))
@@ -93,10 +101,7 @@ def limiter(samples: np.ndarray, sample_rate: int, ceiling_db: float, release_s:
     # <= needed at every sample, since each averaged value already saw the peak coming.
     # (The reduction is averaged, not the gain: runs of exact zeros stay exact, so
     # the gain is exactly 1 away from loud moments.)
-    gain = 1.0 - _trailing_mean(reduction, lookahead)
-    out = samples * gain.astype(np.float32)
-    overshoot = np.max(np.abs(out)) / ceiling  # float32 rounding only
-    return out / np.float32(overshoot) if overshoot > 1 else out
+    return 1.0 - _trailing_mean(reduction, lookahead)
 
 
 def _gate(sample_rate: int, threshold_db: float, ratio: float, release_s: float) -> pedalboard.NoiseGate:

@@ -29,6 +29,36 @@ BLOCKWISE = "blockwise"
 """`stream=BLOCKWISE`: each output frame depends only on the same input frame (gain, mute, pan), so `fn` runs block by block as it is."""
 
 
+class NeedsWholeFile(Exception):
+    """Raised by a stream processor that finds, part-way through a long file, that it needs
+    all of it at once (a gain that would clip must limit: engine.ops.level). The streamed
+    edit is dropped, nothing is written, and the edit runs again in memory."""
+
+
+@dataclass
+class Context:
+    """What a few operations need besides samples and parameters (those registered with `context=True`).
+
+    `layout`: the speakers of the input's channels (engine.layout), for loudness
+    weights and downmixing; an operation uses `layout_for(channels)`, which falls
+    back to the default order once an edit has changed the channel count.
+    `warnings`: what an operation had to decide on the user's behalf (a short
+    file measured another way, peaks limited); they reach the user and the sidecar.
+    """
+
+    layout: tuple[str, ...] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def layout_for(self, channels: int) -> tuple[str, ...]:
+        from .. import layout
+
+        return layout.fit(self.layout, channels)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+
 @dataclass(frozen=True)
 class Param:
     """One parameter. Its name carries its unit: `_db`, `_hz`, `_s`, `semitones`, `ratio`, `percent`."""
@@ -85,6 +115,8 @@ class Operation:
     # The stream factory also takes `input_peak`, the sample peak of the whole input
     # (peak normalisation), so a streamed edit measures it in a pass of its own first.
     needs_input_peak: bool = False
+    # fn (and the stream factory) also take `context=` (a Context): the layout, and a place for warnings.
+    takes_context: bool = False
 
     @property
     def doc(self) -> str:
@@ -102,15 +134,19 @@ class Operation:
             raise UsageError(f"{self.name}: unknown parameter(s) {', '.join(sorted(unknown))}; it takes {', '.join(known) or 'none'}")
         return {name: p.validate(self.name, params.get(name, p.default)) for name, p in known.items()}
 
-    def apply(self, samples: np.ndarray, sample_rate: int, params: dict) -> np.ndarray:
-        out = self.fn(samples, sample_rate, **self.validate(params))
+    def apply(self, samples: np.ndarray, sample_rate: int, params: dict, context: Context | None = None) -> np.ndarray:
+        extra = {"context": context or Context()} if self.takes_context else {}
+        out = self.fn(samples, sample_rate, **self.validate(params), **extra)
         return np.ascontiguousarray(out, dtype=np.float32)
 
-    def processor(self, sample_rate: int, channels: int, frames: int, params: dict, input_peak: float | None = None) -> Processor | None:
+    def processor(self, sample_rate: int, channels: int, frames: int, params: dict, input_peak: float | None = None,
+                  context: Context | None = None) -> Processor | None:
         """This operation as a block processor for a file of `frames` frames; None if it cannot stream so."""
         if self.stream is None:
             return None
         extra = {"input_peak": input_peak} if self.needs_input_peak else {}
+        if self.takes_context:
+            extra["context"] = context or Context()
         process = self.stream(sample_rate, channels, frames, **self.validate(params), **extra)
         if process is None:
             return None
@@ -134,21 +170,23 @@ REGISTRY: dict[str, Operation] = {}
 
 
 def operation(name: str, *, category: str, params: tuple[Param, ...] = (), changes_length: bool = False, changes_rate: bool = False,
-              stream: Callable[..., Processor | None] | str | None = None, needs_input_peak: bool = False):
-    """Decorator: register `fn` under `name`; `stream` is a factory, BLOCKWISE, or None (whole files only)."""
+              stream: Callable[..., Processor | None] | str | None = None, needs_input_peak: bool = False, context: bool = False):
+    """Decorator: register `fn` under `name`; `stream` is a factory, BLOCKWISE, or None (whole files only);
+    `context`: fn takes a Context as `context=`."""
 
     def deco(fn):
         if name in REGISTRY:
             raise ValueError(f"operation {name!r} registered twice")
         factory = _blockwise(fn) if stream == BLOCKWISE else stream
-        REGISTRY[name] = Operation(name, fn, tuple(params), category, changes_length, changes_rate, stream=factory, needs_input_peak=needs_input_peak)
+        REGISTRY[name] = Operation(name, fn, tuple(params), category, changes_length, changes_rate, stream=factory,
+                                   needs_input_peak=needs_input_peak, takes_context=context)
         return fn
 
     return deco
 
 
 def _blockwise(fn: Callable[..., np.ndarray]) -> Callable[..., Processor]:
-    def factory(sample_rate: int, channels: int, frames: int, **params) -> Processor:
+    def factory(sample_rate: int, channels: int, frames: int, /, **params) -> Processor:  # an op may have a `channels` param
         return lambda block: fn(block, sample_rate, **params)
 
     return factory

@@ -1,14 +1,16 @@
-"""Stereo: mono, pan, swap channels, stereo width.
+"""Stereo: mono, pan, swap channels, stereo width, and the downmix of surround files.
 
-They work on the first two channels; any further channels (surround files) pass
-through untouched. Mono input to `pan` and `width` comes out as stereo.
+Pan, swap and width work on the first two channels; any further channels
+(surround files) pass through untouched. Mono input to `pan` and `width` comes
+out as stereo. `downmix` folds every channel into two (or one) by where each plays.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .registry import BLOCKWISE, Param, Processor, operation
+from .. import layout
+from .registry import BLOCKWISE, Context, Param, Processor, operation
 
 HAAS_DELAY_S = 0.012  # delay of the side signal made from a mono input: wide, without a heard echo
 HAAS_LEVEL = 0.3  # level of that side signal at ratio 1
@@ -26,6 +28,24 @@ def mono(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     Sounds that differ between left and right (out of phase) can partly cancel.
     """
     return samples.mean(axis=0, keepdims=True)
+
+
+@operation("downmix", category="stereo", params=(Param("channels", int, 2, "channels to fold down to: 2 (stereo) or 1 (mono)", 1, 2),),
+           stream=BLOCKWISE, context=True)
+def downmix(samples: np.ndarray, sample_rate: int, channels: int, context: Context) -> np.ndarray:
+    """Fold a surround file (5.1, 7.1, quad...) down to stereo, or mono, by ITU-R BS.775.
+
+    Lo = L + 0.707 C + 0.707 Ls, Ro = R + 0.707 C + 0.707 Rs; the LFE is left out
+    (its content is meant to double what the other speakers carry). Which channel
+    is which comes from the WAV file's channel mask when it has one, else from the
+    usual order (6 channels: L R C LFE Ls Rs). Audio with `channels` channels or
+    fewer comes back as it is. Pitfall: the coefficients are the standard's, not
+    scaled down, so a loud mix can pass full scale; the writer's clipping guard
+    then lowers it (see `--clip`).
+    """
+    if samples.shape[0] <= channels:
+        return samples
+    return layout.downmix(samples, context.layout_for(samples.shape[0]), channels)
 
 
 @operation("pan", category="stereo", params=(Param("position", float, 0.0, "-1 full left, 0 centre, +1 full right", -1.0, 1.0),), stream=BLOCKWISE)

@@ -69,7 +69,7 @@ _INDEFINITE_ONLY = ("put", "place", "use")
 _TARGET_VERBS = ("change", "turn", "transform", "convert", "switch")  # the thing named after "to"/"into" is the target
 _ALWAYS = ("replace", "substitute", "swap", "exchange")
 _OWNED = {"#volume", "#level", "#levels", "#gain", "#loudness", "#noise", "#noises", "#hum", "#hiss", "#sound"}  # "the helicopter's volume"
-_LEVEL_LIKE = {"gain", "mute", "normalize", "loudness"}
+_LEVEL_LIKE = {"gain", "louder", "mute", "normalize", "loudness"}
 _TIME_LIKE = {"time_stretch", "speed"}
 # placing sounds in time: "play the bell first", "put the dog before the rain", "let the rain come first and the bell after it"
 _ORDER_VERBS = {"put", "place", "move", "play", "let", "have"}

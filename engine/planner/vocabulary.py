@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ..plan import Step
+from .channels import downmix_stereo
 from .clause import Clause
 from .cutting import (
     add_clip,
@@ -71,7 +72,7 @@ RULES: list[Rule] = [
     # named operations, cuts first: they read the region phrase themselves
     add_clip, strip_silence, pad, trim_region, keep_length, fade, loop,
     swap_channels, reverse,  # "reverse the channels" is a swap
-    balance, mono_to_stereo, mono, pan, width, resample,
+    balance, mono_to_stereo, downmix_stereo, mono, pan, width, resample,
     normalize, loudness, limiter, compressor, gate, speed,
     high_noise, rumble, hum, denoise,  # "remove the bass rumble" is a filter before it is bass
     low_pass, high_pass, band_pass, band_keep, cut_above_below, shelf, notch,

@@ -92,6 +92,7 @@ def request_to_dict(request: "EditRequest") -> dict:
         "force": request.force,
         "sidecar": request.sidecar,
         "keep_intermediates": request.keep_intermediates,
+        "allow_truncated": request.allow_truncated,
     }
 
 
@@ -129,6 +130,7 @@ def request_from_dict(d: object) -> "EditRequest":
         force=_get(d, "force", bool, False),
         sidecar=None if sidecar is None else _absolute(sidecar, "request.sidecar"),
         keep_intermediates=_get(d, "keep_intermediates", bool, False),
+        allow_truncated=_get(d, "allow_truncated", bool, False),
     )
 
 

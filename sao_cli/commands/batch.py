@@ -31,6 +31,8 @@ def batch(
     bits: Optional[int] = options.BITS,
     clip: options.Clip = options.CLIP,
     no_sidecar: bool = options.NO_SIDECAR,
+    downmix: bool = options.DOWNMIX,
+    allow_truncated: bool = options.ALLOW_TRUNCATED,
     model: Optional[str] = options.MODEL,
     steps: int = options.STEPS,
     cfg: float = options.CFG,
@@ -79,12 +81,12 @@ def batch(
     settings = neural_settings(steps, cfg, strength, seed, device, precision, window, batch_size, match_loudness)
     if ext is not None and f".{ext.lstrip('.').lower()}" not in WRITABLE:
         raise UsageError(f"--ext {ext}: use wav, flac, ogg or aiff")
-    plans = make_plans([instruction], engine.value, planner.value, not no_cache)
+    plans = make_plans([instruction], engine.value, planner.value, not no_cache, downmix)
     root, files = find_inputs(source, recursive)
     if out_dir.resolve() == root.resolve():
         raise UsageError("the output folder must differ from the input folder")
     spec = BatchSpec(plans, out_dir, engine.value, force, skip_existing, ext, not no_sidecar, OutputSpec("", sr, channels, bits, clip.value),
-                     server=server)
+                     server=server, allow_truncated=allow_truncated)
     if needs_model(plans, engine.value):  # resolved here, so a missing model stops the run before any file (exit 6)
         spec.model = resolve_model_for(plans, model, server)
         server_for(server, spec.model, notice=console.info)  # says once why a running server will not take the files

@@ -41,6 +41,8 @@ def chain(
     clip: options.Clip = options.CLIP,
     no_sidecar: bool = options.NO_SIDECAR,
     sidecar: Optional[Path] = options.SIDECAR,
+    downmix: bool = options.DOWNMIX,
+    allow_truncated: bool = options.ALLOW_TRUNCATED,
     play: bool = options.PLAY,
     plot: bool = options.PLOT,
     plot_file: Optional[Path] = options.PLOT_FILE,
@@ -75,7 +77,7 @@ def chain(
     texts = list(instructions or []) + (read_steps_file(steps_file) if steps_file else [])
     if not texts:
         raise UsageError("give at least one instruction, or a steps file with -f")
-    plans = make_plans(texts, engine.value, planner.value, not no_cache)
+    plans = make_plans(texts, engine.value, planner.value, not no_cache, downmix)
     if dry_run:
         for plan in plans:
             show_plan(plan, as_json)
@@ -92,6 +94,7 @@ def chain(
         force=force,
         sidecar=sidecar_target(output, no_sidecar, sidecar),
         keep_intermediates=keep_intermediates,
+        allow_truncated=allow_truncated,
     )
     with diffusion_progress(editor):
         outcome = run_via_server_or_local(request, server, editor,

@@ -28,6 +28,8 @@ def edit(
     clip: options.Clip = options.CLIP,
     no_sidecar: bool = options.NO_SIDECAR,
     sidecar: Optional[Path] = options.SIDECAR,
+    downmix: bool = options.DOWNMIX,
+    allow_truncated: bool = options.ALLOW_TRUNCATED,
     play: bool = options.PLAY,
     plot: bool = options.PLOT,
     plot_file: Optional[Path] = options.PLOT_FILE,
@@ -60,7 +62,7 @@ def edit(
     from ..views import show_plan
 
     settings = neural_settings(steps, cfg, strength, seed, device, precision, window, match_loudness=match_loudness)
-    plans = make_plans([instruction], engine.value, planner.value, not no_cache)
+    plans = make_plans([instruction], engine.value, planner.value, not no_cache, downmix)
     if dry_run:
         show_plan(plans[0], as_json)
         return
@@ -79,6 +81,7 @@ def edit(
         engine=engine.value,
         force=force,
         sidecar=sidecar_target(output, no_sidecar, sidecar),
+        allow_truncated=allow_truncated,
     )
     with diffusion_progress(editor):
         outcome = run_via_server_or_local(request, server, editor, notice=console.info)
