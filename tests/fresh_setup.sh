@@ -70,7 +70,8 @@ EOF
 PY=$(managed_python)
 say "Python: $PY"
 if "$PY" -m pip --version >/dev/null 2>&1 || [ "${PY#"$work"}" != "$PY" ]; then
-    if "$PY" -m pip install --dry-run -q sao-fresh-setup-probe 2>&1 | grep -q externally-managed; then
+    refusal=$("$PY" -m pip install --dry-run -q sao-fresh-setup-probe 2>&1 || true)
+    if [[ $refusal == *externally-managed* ]]; then
         echo "it refuses pip installs (externally-managed-environment), as the old Makefile met it" >&2
     else
         fail "$PY accepts pip installs: not an externally managed Python"
