@@ -45,7 +45,7 @@ def test_chain_steps_file_and_replay(tmp_path, wav):
     steps = tmp_path / "steps.txt"
     steps.write_text("# a chain\nmake it 3 dB louder   # first\n\nreverse it\n")
     out = tmp_path / "o.wav"
-    assert run("chain", wav, "-f", steps, "-o", out).exit_code == 0
+    assert run("chain", wav, "-F", steps, "-o", out).exit_code == 0
     x, y = read(wav)[0], read(out)[0]
     assert rms_db(y) - rms_db(x) == pytest.approx(3, abs=0.1)
     assert np.corrcoef(y[0, ::-1][:1000], x[0, :1000])[0, 1] > 0.99
