@@ -25,6 +25,17 @@ def make_plans(instructions: list[str], engine: str):
     return plans
 
 
+def check_stdout_output(output: str) -> None:
+    """`-o -` writes binary WAV: refuse (exit 2) when stdout is a terminal rather than a pipe or a file."""
+    import sys
+
+    from engine.errors import UsageError
+
+    if output == "-" and sys.stdout.isatty():
+        raise UsageError("-o - writes WAV data to stdout, and stdout is a terminal",
+                         "Pipe it (… -o - | sao edit - …), redirect it (… -o - > out.wav), or give -o FILE.")
+
+
 def sidecar_target(output: str, no_sidecar: bool, sidecar: Path | None) -> str | None:
     """Where the sidecar goes: --sidecar, else beside a file output, never for '-' unless asked."""
     from engine.sidecar import sidecar_path

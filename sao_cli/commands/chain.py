@@ -59,6 +59,7 @@ def chain(
 
     from ..editing import (
         AfterWrite,
+        check_stdout_output,
         diffusion_progress,
         make_plans,
         neural_editor,
@@ -80,6 +81,7 @@ def chain(
         for plan in plans:
             show_plan(plan, as_json)
         return
+    check_stdout_output(output)
     if as_json and output == "-":
         raise UsageError("--json cannot be combined with -o - (both would use stdout)")
     after = AfterWrite.check(input, output, play, plot, plot_file, force)
