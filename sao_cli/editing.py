@@ -9,18 +9,25 @@ from pathlib import Path
 from . import console
 
 
+MAX_INSTRUCTION = 1000  # characters: a long paragraph; anything longer is a pasted file, not an instruction
+
+
 def make_plans(instructions: list[str], engine: str):
-    from engine.errors import SaoError
+    from engine.errors import Refused, SaoError
     from engine.plan import neural_plan
     from engine.planner import make_plan
 
     plans = []
     for i, text in enumerate(instructions, 1):
         try:
+            if len(text) > MAX_INSTRUCTION:
+                raise Refused(f"the instruction is {len(text)} characters long; sao reads up to {MAX_INSTRUCTION}",
+                              "Give the steps one by one: sao chain INPUT \"step 1\" \"step 2\" …, or a steps file with --file.")
             plans.append(neural_plan(text) if engine == "neural" else make_plan(text))
         except SaoError as e:
             if len(instructions) > 1:
-                e.message = f"step {i} ('{text}'): {e.message}"
+                shown = text if len(text) <= 60 else text[:59] + "…"
+                e.message = f"step {i} ('{shown}'): {e.message}"
             raise
     return plans
 
