@@ -59,8 +59,8 @@ def hoist_global_flags(group, args: list[str]) -> list[str]:
         if token == "--":
             rest += args[i:]
             break
-        params = [p for p in cmd.params if isinstance(p, click.Option)]
-        own = {o for p in params for o in p.opts + p.secondary_opts}
+        params = [p for p in cmd.params if p.param_type_name == "option"]
+        own = {o for p in params for o in p.opts + p.secondary_opts} if cmd is not group else set()
         takes_value = {o for p in params if not p.is_flag and not p.count for o in p.opts}
         if token in GLOBAL_FLAGS and token not in own:
             front.append(token)
