@@ -10,7 +10,7 @@ import importlib
 
 import click
 import typer
-from typer.core import TyperArgument, TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from engine import __version__
 
@@ -37,6 +37,14 @@ class SaoArgument(TyperArgument):
 
     def display_type_rich(self, ctx: click.Context) -> None:
         return None
+
+
+class SaoOption(TyperOption):
+    """An option that may be repeated shows its value's type (`--data <str>`), not <list[str]>."""
+
+    def display_type(self, ctx: click.Context) -> str:
+        shown = super().display_type(ctx)
+        return f"<{shown[6:-2]}>" if shown.startswith("<list[") else shown
 
 
 def _commands(group) -> list:
@@ -80,10 +88,12 @@ class SaoGroup(TyperGroup):
 
     def __init__(self, **attrs):
         super().__init__(**attrs)
-        for cmd in _commands(self):
+        for cmd in [self, *_commands(self)]:
             for p in cmd.params:
                 if type(p) is TyperArgument:
                     p.__class__ = SaoArgument
+                elif type(p) is TyperOption:
+                    p.__class__ = SaoOption
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_flags(self, args))
