@@ -125,6 +125,10 @@ def main_options(
 ) -> None:
     console.state["quiet"] = quiet
     console.state["verbose"] = verbose
+    if quiet:  # libraries' warnings too: -q prints data and errors only
+        import warnings
+
+        warnings.filterwarnings("ignore")
 
 
 for _name in COMMANDS:
