@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 
-import click
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
@@ -25,24 +24,21 @@ class SaoArgument(TyperArgument):
     """An argument shown as man pages show it: INPUT, [FILE2], INSTRUCTIONS...
     (Typer's own style is {input} and a type such as <list[str]>)."""
 
-    def _display(self) -> str:
-        return (self.metavar or self.name or "").upper() + ("..." if self.nargs != 1 else "")
-
     def _usage_display_name(self) -> str:
         name = (self.metavar or self.name or "").upper()
         return (name if self.required else f"[{name}]") + ("..." if self.nargs != 1 else "")
 
     def _rich_display_name(self) -> str:
-        return self._display()
+        return (self.metavar or self.name or "").upper() + ("..." if self.nargs != 1 else "")
 
-    def display_type_rich(self, ctx: click.Context) -> None:
+    def display_type_rich(self, ctx: typer.Context) -> None:
         return None
 
 
 class SaoOption(TyperOption):
     """An option that may be repeated shows its value's type (`--data <str>`), not <list[str]>."""
 
-    def display_type(self, ctx: click.Context) -> str:
+    def display_type(self, ctx: typer.Context) -> str:
         shown = super().display_type(ctx)
         return f"<{shown[6:-2]}>" if shown.startswith("<list[") else shown
 
@@ -95,7 +91,7 @@ class SaoGroup(TyperGroup):
                 elif type(p) is TyperOption:
                     p.__class__ = SaoOption
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_flags(self, args))
 
 
