@@ -25,11 +25,13 @@ if [ "${SAO_USE_UV:-1}" != 0 ]; then
 fi
 
 install() {
+    # uv compiles bytecode as pip does (later runs start faster); if it fails (it reads no
+    # pip configuration: a private index, say), pip tries the same.
     if [ -n "$uv" ]; then
-        "$uv" pip install -q --compile-bytecode --python "$py" "$@"  # compiled as pip does: later runs start faster
-    else
-        "$py" -m pip install -q "$@"
+        "$uv" pip install -q --compile-bytecode --python "$py" "$@" && return
+        echo "tools/install.sh: uv failed; trying pip" >&2
     fi
+    "$py" -m pip install -q "$@"
 }
 
 # The torch wheel pip would install, as a direct reference for uv ("" when it is already there).
@@ -39,7 +41,7 @@ import json, sys
 try:
     picked = json.load(sys.stdin)["install"]
 except ValueError:
-    sys.exit("tools/install.sh: pip could not choose a torch wheel (offline?); try SAO_USE_UV=0")
+    sys.exit("tools/install.sh: no torch wheel from pip --dry-run --report; pip installs torch instead")
 print("torch @ " + picked[0]["download_info"]["url"] if picked else "")'
 }
 
@@ -48,11 +50,10 @@ case $what in
     base)
         install -e . ;;
     dev)
-        if [ -n "$uv" ]; then
-            torch=$(torch_pip_picks)
+        if [ -n "$uv" ] && torch=$(torch_pip_picks); then
             install ${torch:+"$torch"} -e ".[dev]"
-        else
-            install "$TORCH"
+        else  # no uv, or a pip without --report (before 22.2): pip installs torch, then the rest
+            "$py" -m pip install -q "$TORCH"
             install -e ".[dev]"
         fi ;;
     *)
