@@ -174,7 +174,7 @@ def _results(items: list[BatchItem], spec: BatchSpec, jobs: int) -> Iterator[Bat
         for group in groups:
             yield from run_group(group, spec)
         return
-    pool = multiprocessing.Pool(min(jobs, len(groups)), initializer=_ignore_sigint)
+    pool = multiprocessing.Pool(max(1, min(jobs, len(groups))), initializer=_ignore_sigint)
     try:
         for results in pool.imap_unordered(functools.partial(run_group, spec=spec), groups):
             yield from results
