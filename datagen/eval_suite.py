@@ -210,7 +210,8 @@ def run_suite(cases: list[Case], edit: Editor, work: Path, on_case: Callable[[in
         if run.code in REFUSALS:
             results.append(CaseResult(case, "refused", baseline, reason=REFUSALS[run.code], message=run.message))
         elif run.code != 0:
-            results.append(CaseResult(case, "failed", baseline, reason=f"sao edit exit {run.code}", message=run.message))
+            reason = f"{run.message} (sao edit exit {run.code})" if run.message else f"sao edit exit {run.code}"
+            results.append(CaseResult(case, "failed", baseline, reason=reason, message=run.message))
         else:
             try:
                 results.append(CaseResult(case, "ok", baseline, score_case(case, pred)))

@@ -5,6 +5,10 @@ sidecars go under OUT_DIR/.sao/ so OUT_DIR holds only audio. Every write is
 atomic, so after Ctrl-C or kill -9 no half-written file sits under a final name,
 and `skip_existing` resumes where the run stopped.
 
+Ctrl-C stops a run at once: no new file starts, the worker processes end (they
+ignore SIGINT themselves, so a terminal's Ctrl-C reaches only the main process,
+which ends them), and the caller removes the temp files they were writing.
+
 Neural plans: each process (the main one, or each --jobs worker) loads the
 model once, at its first neural step, and keeps it for every file it edits.
 With a batch size above 1, files of equal length (read from their headers) are
@@ -15,17 +19,19 @@ writing, its sidecar) is the same run_edit as alone.
 
 from __future__ import annotations
 
+import functools
 import glob
+import multiprocessing
 import os
+import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from .audio_io import READABLE_EXTENSIONS, WRITABLE
-from .errors import SaoError, UsageError
+from .errors import BadAudio, OutputRefused, SaoError
 from .pipeline import EditRequest, OutputSpec
 from .server.client import run_via_server_or_local
 from .plan import EditPlan
@@ -72,18 +78,38 @@ class BatchSpec:
         return self.neural.batch_size if self.neural is not None else 1
 
 
-def find_inputs(source: str, recursive: bool) -> tuple[Path, list[Path]]:
-    """A folder (its audio files) or a glob; returns the root that outputs mirror and the files."""
+def find_inputs(source: str, recursive: bool, exclude: Path | None = None) -> tuple[Path, list[Path]]:
+    """A folder (its audio files) or a glob; returns the root that outputs mirror and the files.
+
+    Files under `exclude` (the output folder, when it sits inside the input tree)
+    are left out, so a second run does not edit the first run's results."""
+    skip = exclude.resolve() if exclude is not None else None
+
+    def wanted(p: Path) -> bool:
+        return p.is_file() and (skip is None or not p.resolve().is_relative_to(skip))
+
     if Path(source).is_dir():
         root = Path(source)
         pattern = "**/*" if recursive else "*"
-        files = [p for p in root.glob(pattern) if p.is_file() and p.suffix.lower() in READABLE_EXTENSIONS]
+        files = [p for p in root.glob(pattern) if p.suffix.lower() in READABLE_EXTENSIONS and wanted(p)]
     else:
-        files = [Path(p) for p in glob.glob(source, recursive=True) if Path(p).is_file()]
+        files = [Path(p) for p in glob.glob(source, recursive=True) if wanted(Path(p))]
         if not files:
-            raise UsageError(f"{source}: no such folder, and no files match it as a pattern")
+            raise BadAudio(f"{source}: no such folder, and no files match it as a pattern")
         root = Path(os.path.commonpath([p.parent for p in files]))
     return root, sorted(files)
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Make the output folder, or refuse (exit 4) one that cannot be made or written to."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputRefused(f"{out_dir}: cannot make the output folder ({e.strerror})") from None
+    if not out_dir.is_dir():
+        raise OutputRefused(f"{out_dir}: is a file, not a folder")
+    if not os.access(out_dir, os.W_OK):
+        raise OutputRefused(f"{out_dir}: the output folder is not writable")
 
 
 def plan_items(root: Path, files: list[Path], spec: BatchSpec, shard: tuple[int, int]) -> list[BatchItem]:
@@ -108,7 +134,9 @@ def remove_stale_temp_files(out_dir: Path) -> int:
 
 
 def run_item(item: BatchItem, spec: BatchSpec, neural=None) -> BatchResult:
-    """Edit one file (`neural`: its engine.render.NeuralEditor); every failure becomes a result, never an exception."""
+    """Edit one file (`neural`: its engine.render.NeuralEditor); every failure becomes a result, never an exception.
+
+    A message does not repeat the input's path (the result names it)."""
     start = time.perf_counter()
     if spec.skip_existing and Path(item.output).exists():
         return BatchResult(item, "skipped", "exists")
@@ -120,7 +148,9 @@ def run_item(item: BatchItem, spec: BatchSpec, neural=None) -> BatchResult:
         message = "; ".join(outcome.warnings)
         return BatchResult(item, "ok", message, 0, time.perf_counter() - start)
     except SaoError as e:
-        return BatchResult(item, "failed", e.message, int(e.code), time.perf_counter() - start)
+        return BatchResult(item, "failed", e.message.removeprefix(f"{item.input}: "), int(e.code), time.perf_counter() - start)
+    except OSError as e:  # the output folder's tree, say, on a full or read-only disk
+        return BatchResult(item, "failed", f"cannot write ({e.strerror})", int(OutputRefused.code), time.perf_counter() - start)
     except Exception as e:  # a bug in one file must not stop the rest
         return BatchResult(item, "failed", f"internal error: {type(e).__name__}: {e}", 1, time.perf_counter() - start)
 
@@ -134,21 +164,27 @@ def run_batch(items: list[BatchItem], spec: BatchSpec, jobs: int = 1, on_result:
     return results
 
 
+def _ignore_sigint() -> None:
+    """In each worker: a terminal's Ctrl-C goes to the whole process group; the main process handles it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _results(items: list[BatchItem], spec: BatchSpec, jobs: int) -> Iterator[BatchResult]:
     groups = equal_length_groups(items, spec.batch_size)
     if jobs <= 1:
         for group in groups:
             yield from run_group(group, spec)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run_group, group, spec) for group in groups]
-        try:
-            for future in as_completed(futures):
-                yield from future.result()
-        except KeyboardInterrupt:
-            for future in futures:
-                future.cancel()
-            raise
+    pool = multiprocessing.Pool(max(1, min(jobs, len(groups))), initializer=_ignore_sigint)
+    try:
+        for results in pool.imap_unordered(functools.partial(run_group, spec=spec), groups):
+            yield from results
+        pool.close()
+    except BaseException:  # Ctrl-C: start no other file, and end the workers now, mid-file
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
 
 
 def equal_length_groups(items: list[BatchItem], size: int) -> list[list[BatchItem]]:

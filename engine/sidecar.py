@@ -14,6 +14,7 @@ from .errors import UsageError
 from .plan import EditPlan
 
 SIDECAR_VERSION = 1
+AUDIO_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"FORM", b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")  # WAV, FLAC, Ogg, AIFF, MP3
 
 
 def sidecar_path(output: str | os.PathLike) -> Path:
@@ -54,11 +55,19 @@ def write_sidecar(path: str | os.PathLike, data: dict) -> None:
 def read_sidecar(path: str | os.PathLike) -> dict:
     """Load and check a sidecar; a usage error (exit 2) if it is not one."""
     try:
-        data = json.loads(Path(path).read_text())
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise UsageError(f"{path}: no such sidecar") from None
-    except (OSError, json.JSONDecodeError) as e:
-        raise UsageError(f"{path}: not a readable sidecar ({e})") from None
+    except OSError as e:
+        raise UsageError(f"{path}: not a readable sidecar ({e.strerror})") from None
+    if raw.startswith(AUDIO_MAGIC):
+        side = sidecar_path(path)
+        raise UsageError(f"{path}: is an audio file, not a sidecar",
+                         f"Its sidecar: sao replay {side}" if side.exists() else "Give the OUT.sao.json written beside an edit's output.")
+    try:
+        data = json.loads(raw.decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"{path}: not a sidecar (not JSON: {e})") from None
     if not isinstance(data, dict) or not {"input", "steps", "output"} <= set(data):
         raise UsageError(f"{path}: not a sao sidecar (needs input, steps and output)")
     if data.get("version") != SIDECAR_VERSION:

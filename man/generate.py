@@ -3,8 +3,9 @@
     python3 man/generate.py            # rewrite man/sao.1, man/sao-edit.1, ...
     python3 man/generate.py --check    # exit 1 if a page is stale, missing or left over
 
-A page says what `sao CMD --help` says (the same help records, so defaults and
-ranges match), in roff for man(1). sao(1) also lists the exit codes and the
+A page says what `sao CMD --help` says (the same usage line and help records, so
+arguments, defaults and ranges match), in roff for man(1), and adds EXAMPLES
+(man/examples.py). sao(1) also lists the exit codes and the
 environment, read from docs/conventions.md, so there is one table to keep.
 Sub-commands of a group get their own page: `sao models pull` -> sao-models-pull.1.
 
@@ -26,6 +27,8 @@ sys.path.insert(0, str(REPO))  # works from a checkout, installed or not
 
 TITLE = "sao manual"
 
+from examples import EXAMPLES  # noqa: E402  (man/ is on sys.path when run as a script)
+
 
 def roff(text: str) -> str:
     """Escape plain text for roff: backslashes, minus signs, and lines starting with a control character."""
@@ -43,6 +46,20 @@ def paragraphs(text: str) -> list[str]:
     """Help text as paragraphs (blank-line separated), each on one line; click's \\b markers dropped."""
     blocks = re.split(r"\n\s*\n", (text or "").strip())
     return [" ".join(line.strip() for line in b.splitlines() if line.strip() != "\b") for b in blocks if b.strip()]
+
+
+def synopsis(pieces: list[str]) -> str:
+    """click's usage pieces ('[OPTIONS]', 'INPUT', '[INSTRUCTIONS]...') with the names in italics."""
+    return " ".join(re.sub(r"[A-Z][A-Z0-9_]*", lambda m: f"\\fI{m.group()}\\fR", roff(p)) for p in pieces)
+
+
+def examples_section(name: str) -> list[str]:
+    out = [".SH EXAMPLES"]
+    for text, line in EXAMPLES[name]:
+        if text:
+            out += [".PP", inline_code(text)]
+        out += [".RS 4", ".nf", f"\\fB{roff(line)}\\fR", ".fi", ".RE"]
+    return out
 
 
 def argument_term(param) -> str:
@@ -97,11 +114,7 @@ def render(cmd, ctx, words: list[str], version: str) -> str:
     summary = described[0] if described else ""
 
     out = [f'.TH "{name.upper()}" "1" "" "sao {version}" "{TITLE}"', ".SH NAME", f"{roff(name)} \\- {roff(summary.replace('`', ''))}", ".SH SYNOPSIS"]
-    usage = ["[\\fIOPTIONS\\fR]"] if opts else []
-    usage += [argument_term(a) if a.required else f"[{argument_term(a)}]" for a in args]
-    if subs:
-        usage.append("\\fICOMMAND\\fR [\\fIARGS\\fR]...")
-    out += [f".B {roff(' '.join(words))}", " ".join(usage)]
+    out += [f".B {roff(' '.join(words))}", synopsis(cmd.collect_usage_pieces(ctx))]
     out.append(".SH DESCRIPTION")
     out += [x for i, p in enumerate(described) for x in ([".PP"] if i else []) + [inline_code(p)]]
     if subs:
@@ -114,6 +127,7 @@ def render(cmd, ctx, words: list[str], version: str) -> str:
             for p in group:
                 term, text = p.get_help_record(ctx)
                 out += [".TP", argument_term(p) if is_argument(p) else option_term(term), inline_code(text)]
+    out += examples_section(name)
     if len(words) == 1:
         out += conventions_sections()
     else:

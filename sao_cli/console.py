@@ -1,6 +1,6 @@
 """Where output goes: data on stdout, messages and progress on stderr.
 
-Rich honours NO_COLOR by itself; `--quiet` silences messages (not data or errors).
+Rich honours NO_COLOR by itself; `--quiet` silences messages and warnings (not data or errors).
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ def info(message: str) -> None:
 
 
 def warn(message: str) -> None:
+    """A warning that is not an error: silenced by --quiet, like any message."""
+    if state["quiet"]:
+        return
     err.print(f"[yellow]sao: warning:[/yellow] {message}", highlight=False)
 
 

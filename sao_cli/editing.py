@@ -8,12 +8,14 @@ from pathlib import Path
 
 from . import console
 
+MAX_INSTRUCTION = 1000  # characters: a long paragraph; anything longer is a pasted file, not an instruction
+
 
 def make_plans(instructions: list[str], engine: str, planner: str = "rules", use_cache: bool = True,
                downmix: bool = False):
     """One plan per instruction; `planner` llm or auto asks a language model (engine.llm), rules never does;
     `--downmix` puts a downmix to stereo at the start of the first."""
-    from engine.errors import SaoError
+    from engine.errors import Refused, SaoError
     from engine.plan import Step, neural_plan
     from engine.planner import make_plan
 
@@ -25,14 +27,29 @@ def make_plans(instructions: list[str], engine: str, planner: str = "rules", use
     plans = []
     for i, text in enumerate(instructions, 1):
         try:
+            if len(text) > MAX_INSTRUCTION:
+                raise Refused(f"the instruction is {len(text)} characters long; sao reads up to {MAX_INSTRUCTION}",
+                              "Give the steps one by one: sao chain INPUT \"step 1\" \"step 2\" …, or a steps file with --file.")
             plans.append(neural_plan(text) if engine == "neural" else plan(text))
         except SaoError as e:
             if len(instructions) > 1:
-                e.message = f"step {i} ('{text}'): {e.message}"
+                shown = text if len(text) <= 60 else text[:59] + "…"
+                e.message = f"step {i} ('{shown}'): {e.message}"
             raise
     if downmix and plans:
         plans[0].steps.insert(0, Step("downmix", {"channels": 2}, text="--downmix"))
     return plans
+
+
+def check_stdout_output(output: str) -> None:
+    """`-o -` writes binary WAV: refuse (exit 2) when stdout is a terminal rather than a pipe or a file."""
+    import sys
+
+    from engine.errors import UsageError
+
+    if output == "-" and sys.stdout.isatty():
+        raise UsageError("-o - writes WAV data to stdout, and stdout is a terminal",
+                         "Pipe it (… -o - | sao edit - …), redirect it (… -o - > out.wav), or give -o FILE.")
 
 
 def sidecar_target(output: str, no_sidecar: bool, sidecar: Path | None) -> str | None:

@@ -1,8 +1,15 @@
-"""Rich views of engine data: plans, operations, file info."""
+"""Rich views of engine data: plans, operations, file info.
+
+A table is shown only when every cell fits whole on one line at the terminal's
+width; otherwise the same rows are printed one field per line (`name  value`),
+so a narrow terminal never truncates a file name, a preset or a path.
+"""
 
 from __future__ import annotations
 
 from rich.table import Table
+
+Record = tuple[str, list[tuple[str, str]]]  # a heading, and (field, value) pairs
 
 
 def _fmt(value) -> str:
@@ -19,6 +26,35 @@ def region_text(region) -> str:
     return f"{start} – {end}"
 
 
+def fits(table: Table, console) -> bool:
+    """Whether every cell of the table fits whole, on one line, at the console's width."""
+    from rich.measure import Measurement
+
+    return Measurement.get(console, console.options.update_width(10_000), table).maximum <= console.width
+
+
+def print_records(console, title: str | None, records: list[Record]) -> None:
+    """The narrow layout: a heading per row, then one `field  value` line per cell, values whole."""
+    from rich.text import Text
+
+    if title:
+        console.print(Text(title), soft_wrap=True)
+    for heading, fields in records:
+        console.print(Text(heading, style="bold"), soft_wrap=True)
+        width = max((len(name) for name, _ in fields), default=0)
+        for name, value in fields:
+            console.print(Text(f"  {name:<{width}}  {value}"), soft_wrap=True)
+
+
+def show_table(console, table: Table, records: list[Record]) -> None:
+    """The table when it fits the terminal, else the same rows as records."""
+    if fits(table, console):
+        console.print(table)
+    else:
+        title = str(table.title) if table.title else None
+        print_records(console, title, records)
+
+
 def plan_table(plan) -> Table:
     table = Table(title=f"Plan for “{plan.instruction}”", title_justify="left")
     for col in ("#", "op", "parameters", "region", "engine", "from the words", "planner"):
@@ -29,11 +65,18 @@ def plan_table(plan) -> Table:
     return table
 
 
+def plan_records(plan) -> list[Record]:
+    return [(f"step {i}: {step.op} ({step.engine})",
+             [(k, _fmt(v)) for k, v in step.params.items()]
+             + [("region", region_text(step.region)), ("from the words", step.text)])
+            for i, step in enumerate(plan.steps, 1)]
+
+
 def show_plan(plan, as_json: bool) -> None:
-    """A plan on stdout: JSON for machines, a table for people."""
+    """A plan on stdout: JSON for machines, a table (or records, when narrow) for people."""
     from . import console
 
     if as_json:
         console.print_json(plan.to_dict())
     else:
-        console.out.print(plan_table(plan))
+        show_table(console.out, plan_table(plan), plan_records(plan))

@@ -11,12 +11,12 @@ if [ -f "$site/stable_audio_tools/models/dit.py" ] && [ -f "$site/einops/__init_
     exit 0
 fi
 mkdir -p "$dest/wheels"
-python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$dest/wheels" \
+"${PYTHON:-python3}" -m pip download --quiet --no-deps --only-binary=:all: --dest "$dest/wheels" \
     stable-audio-tools==0.0.19 einops==0.8.2
 rm -rf "$site.partial"
 mkdir -p "$site.partial"
 for wheel in "$dest"/wheels/stable_audio_tools-0.0.19-*.whl "$dest"/wheels/einops-0.8.2-*.whl; do
-    python3 -m zipfile -e "$wheel" "$site.partial"
+    "${PYTHON:-python3}" -m zipfile -e "$wheel" "$site.partial"
 done
 rm -rf "$site"
 mv "$site.partial" "$site"

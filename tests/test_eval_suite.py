@@ -132,3 +132,20 @@ def test_suite_runs_with_a_tiny_model_in_neural_and_auto_modes(dsp_run, clips, t
     # a random model cannot low-pass; the hybrid route runs that step on DSP and reproduces the target
     assert results["neural"]["LOW_PASS"]["scores"]["si_sdr"] < 0
     assert results["auto"]["LOW_PASS"]["scores"]["si_sdr"] > 30
+
+
+def test_a_failed_case_shows_sao_edits_reason_not_just_its_exit_code(dsp_run, tmp_path):
+    """A case `sao edit` refuses (here its output path is a folder: exit 4) reads as the reason in the notes."""
+    from datagen.eval_suite import Case, run_suite, sao_edit, summarise
+    from sao_cli.commands.eval import _suite_notes
+
+    out, keep = dsp_run
+    (row,) = [c for c in out["cases"] if c["task"] == "PITCH"]
+    case = Case("PITCH", row["id"], row["instruction"], keep / "input" / "PITCH" / f"{row['id']}.wav",
+                keep / "target" / "PITCH" / f"{row['id']}.wav")
+    (tmp_path / "pred" / "PITCH" / f"{row['id']}.wav").mkdir(parents=True)  # where the edit must go
+    (result,) = run_suite([case], sao_edit("dsp"), tmp_path)
+    assert result.status == "failed" and "is a folder" in result.reason and "exit 4" in result.reason
+    per_task, average = summarise([result], ("PITCH",))
+    (note,) = [n for n in _suite_notes(per_task, average) if n.startswith("PITCH")]
+    assert "is a folder; give a file name" in note

@@ -90,3 +90,76 @@ def test_pages_are_valid_roff():
     for page in sorted((REPO / "man").glob("sao*.1")):
         result = subprocess.run(["groff", "-man", "-ww", "-Wbreak", "-z", str(page)], capture_output=True, text=True)
         assert result.returncode == 0 and result.stderr == "", f"{page.name}: {result.stderr}"
+
+
+def _commands():
+    """(page name, words, click command, context) for the app and every sub-command."""
+    import typer
+
+    from sao_cli.app import app
+
+    found = []
+
+    def walk(cmd, words, parent):
+        ctx = cmd.context_class(cmd, info_name=words[-1], parent=parent)
+        found.append(("-".join(words), words, cmd, ctx))
+        for name in getattr(cmd, "commands", {}):
+            walk(cmd.commands[name], [*words, name], ctx)
+
+    walk(typer.main.get_command(app), ["sao"], None)
+    return found
+
+
+def test_usage_line_and_synopsis_agree():
+    """`sao CMD --help` and the man page name the arguments alike: INPUT INSTRUCTION, no {input} or <list[str]>."""
+    import re
+
+    from cli_helpers import run
+
+    pages = generate.pages()
+    for name, words, cmd, ctx in _commands():
+        usage = run(*words[1:], "--help").stdout.splitlines()[0]
+        text = pages[f"{name}.1"]
+        synopsis = text.split(".SH SYNOPSIS\n", 1)[1].split("\n.SH", 1)[0].splitlines()[1]
+        plain = re.sub(r"\\f[BIR]", "", synopsis).replace("\\-", "-")
+        assert usage == f"Usage: {' '.join(words)} {plain}", name
+        assert "{" not in usage and "<list" not in run(*words[1:], "--help").stdout
+
+
+def test_every_page_has_examples_that_the_command_accepts():
+    """Each example is parsed by the real command (nothing runs), so a renamed option fails here."""
+    import shlex
+
+    from examples import EXAMPLES
+
+    from sao_cli.app import hoist_global_flags
+
+    pages = generate.pages()
+    commands = {name: (words, cmd, ctx) for name, words, cmd, ctx in _commands()}
+    assert set(EXAMPLES) == {p.removesuffix(".1") for p in pages}
+    for name, examples in EXAMPLES.items():
+        assert ".SH EXAMPLES" in pages[f"{name}.1"] and examples
+        for _, line in examples:
+            lexer = shlex.shlex(line, posix=True, punctuation_chars="|<>&;")
+            lexer.whitespace_split = True
+            tokens = list(lexer)
+            tokens = tokens[: next((i for i, t in enumerate(tokens) if t in "|<>&;"), len(tokens))]
+            assert tokens[0] == "sao", line
+            root = commands["sao"][1]
+            args = hoist_global_flags(root, tokens[1:])
+            rest = args_after_flags(args)
+            root.make_context("sao", args[: len(args) - len(rest) + 1])  # the global flags and the command's name
+            cmd, words = root, ["sao"]
+            while rest and rest[0] in getattr(cmd, "commands", {}):
+                cmd, words, rest = cmd.commands[rest[0]], [*words, rest[0]], rest[1:]
+            assert "-".join(words).startswith(name), f"{line!r} is not an example of {name}"
+            cmd.make_context(words[-1], rest)  # raises click's UsageError for an unknown option or a missing argument
+
+
+def args_after_flags(args: list[str]) -> list[str]:
+    from sao_cli.app import GLOBAL_FLAGS
+
+    i = 0
+    while i < len(args) and args[i] in GLOBAL_FLAGS:
+        i += 1
+    return args[i:]

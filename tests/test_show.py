@@ -241,3 +241,20 @@ def test_in_a_terminal_it_previews_as_text_and_honours_no_color(tmp_path, wav):
     assert max(cell_len(line) for line in visible) <= 80
     assert any(line.startswith("L     peak  -10.5") for line in visible)
     assert not list(tmp_path.glob("*.png"))
+
+
+@pytest.mark.parametrize("db, mark", [(-2.0, "▿"), (-6.0, "▽"), (1.0, "▵")])
+def test_text_preview_shows_level_changes_from_half_a_db(tmp_path, db, mark):
+    """A -2 dB edit must not read "· same": every audible cell of the difference shows the change."""
+    before = real_sound("bell")[0]
+    paths = [write(tmp_path / "in.wav", before, subtype="FLOAT"),
+             write(tmp_path / "out.wav", before * np.float32(10 ** (db / 20)), subtype="FLOAT")]
+    result = run("show", *paths, "--text")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = lines.index("difference (after − before)") + 2
+    cells = "".join(line.split("│")[1] for line in lines[start:start + 8])
+    audible = cells.replace(" ", "")
+    assert audible and set(audible) == {mark}, cells
+    same = run("show", paths[0], paths[0], "--text").stdout.splitlines()
+    assert set("".join(line.split("│")[1] for line in same[start:start + 8]).replace(" ", "")) == {"·"}

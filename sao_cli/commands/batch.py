@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -24,7 +25,7 @@ def batch(
     engine: options.Engine = options.ENGINE,
     planner: options.Planner = options.PLANNER,
     no_cache: bool = options.NO_CACHE,
-    force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
     as_json: bool = options.JSON,
     sr: Optional[int] = options.SR,
     channels: Optional[int] = options.CHANNELS,
@@ -62,6 +63,7 @@ def batch(
         BatchSpec,
         find_inputs,
         plan_items,
+        prepare_out_dir,
         remove_stale_temp_files,
         run_batch,
     )
@@ -82,7 +84,7 @@ def batch(
     if ext is not None and f".{ext.lstrip('.').lower()}" not in WRITABLE:
         raise UsageError(f"--ext {ext}: use wav, flac, ogg or aiff")
     plans = make_plans([instruction], engine.value, planner.value, not no_cache, downmix)
-    root, files = find_inputs(source, recursive)
+    root, files = find_inputs(source, recursive, exclude=out_dir)
     if out_dir.resolve() == root.resolve():
         raise UsageError("the output folder must differ from the input folder")
     spec = BatchSpec(plans, out_dir, engine.value, force, skip_existing, ext, not no_sidecar, OutputSpec("", sr, channels, bits, clip.value),
@@ -97,46 +99,53 @@ def batch(
     items = plan_items(root, files, spec, parse_shard(shard))
     if not items:
         raise UsageError(f"no audio files to process in {source}" + (f" (shard {shard})" if shard else ""))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    prepare_out_dir(out_dir)
     stale = remove_stale_temp_files(out_dir)
     if stale:
         console.info(f"removed {stale} temp file(s) left by an interrupted run")
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=console.err, disable=console.state["quiet"], transient=False)
-    with progress:
-        task = progress.add_task("editing", total=len(items))
+    start = time.perf_counter()
+    try:
+        with progress:
+            task = progress.add_task("editing", total=len(items))
 
-        def done(result):
-            progress.advance(task)
-            if result.status == "failed":
-                progress.console.print(f"[red]failed[/red] {result.item.input}: {result.message}", highlight=False)
+            def done(result):
+                progress.advance(task)
+                if result.status == "failed":  # errors are shown, --quiet or not, and once
+                    progress.console.print(f"failed {result.item.input}: {result.message}", highlight=False, markup=False)
 
-        results = run_batch(items, spec, jobs, done)
-    _summary(results, as_json)
+            results = run_batch(items, spec, jobs, done)
+    except KeyboardInterrupt:
+        remove_stale_temp_files(out_dir)  # the temp files of the files being written when the workers ended
+        raise
+    _summary(results, time.perf_counter() - start, as_json)
     failed = [r for r in results if r.status == "failed"]
     if failed:
-        raise BatchFailed(f"{len(failed)} of {len(results)} files failed")
+        hint = "pass --skip-existing to resume, or --force to overwrite" if any(r.code == 4 and "exists" in r.message for r in failed) else None
+        raise BatchFailed(f"{len(failed)} of {len(results)} files failed", hint)
 
 
-def _summary(results, as_json: bool) -> None:
+def _summary(results, wall_s: float, as_json: bool) -> None:
+    """Counts and the run's wall time: JSON on stdout, or a table on stderr (not with --quiet)."""
     from rich.table import Table
 
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
     if as_json:
         console.print_json({
             "counts": counts,
+            "seconds": round(wall_s, 3),
             "files": [{"input": r.item.input, "output": r.item.output, "status": r.status, "message": r.message,
                        "exit_code": r.code, "seconds": round(r.seconds, 3)} for r in results],
         })
         return
+    if console.state["quiet"]:
+        return
     table = Table(title="batch summary", title_justify="left")
     for col in ("edited", "skipped", "failed", "seconds"):
         table.add_column(col, justify="right")
-    table.add_row(str(counts["ok"]), str(counts["skipped"]), str(counts["failed"]), f"{sum(r.seconds for r in results):.1f}")
+    table.add_row(str(counts["ok"]), str(counts["skipped"]), str(counts["failed"]), f"{wall_s:.1f}")
     console.err.print(table)
-    for r in results:
-        if r.status == "failed":
-            console.err.print(f"  {r.item.input}: {r.message}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -26,13 +26,13 @@ def read_steps_file(path: Path) -> list[str]:
 def chain(
     input: str = typer.Argument(..., help="Audio file to edit, or '-' for stdin."),
     instructions: Optional[List[str]] = typer.Argument(None, help="Instructions, applied in order."),
-    steps_file: Optional[Path] = typer.Option(None, "--file", "-f", help="A steps file: one instruction per line, '#' starts a comment."),
+    steps_file: Optional[Path] = typer.Option(None, "--file", "-F", help="A steps file: one instruction per line, '#' starts a comment."),
     output: str = typer.Option(..., "--output", "-o", help="Output file, or '-' for WAV on stdout."),
     keep_intermediates: bool = typer.Option(False, "--keep-intermediates", help="Also write OUT.step1.wav, OUT.step2.wav, ... after each step but the last."),
     engine: options.Engine = options.ENGINE,
     planner: options.Planner = options.PLANNER,
     no_cache: bool = options.NO_CACHE,
-    force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show every step's plan and stop."),
     as_json: bool = options.JSON,
     sr: Optional[int] = options.SR,
@@ -64,6 +64,7 @@ def chain(
 
     from ..editing import (
         AfterWrite,
+        check_stdout_output,
         diffusion_progress,
         make_plans,
         neural_editor,
@@ -74,14 +75,18 @@ def chain(
     from ..views import show_plan
 
     settings = neural_settings(steps, cfg, strength, seed, device, precision, window, match_loudness=match_loudness)
+    for text in instructions or []:
+        if Path(text).is_file():  # `-f steps.txt`: -f is --force, so the file name became an instruction
+            raise UsageError(f"'{text}' is a file, not an instruction", f"To read the steps from it: --file {text} (or -F {text}); -f is --force.")
     texts = list(instructions or []) + (read_steps_file(steps_file) if steps_file else [])
     if not texts:
-        raise UsageError("give at least one instruction, or a steps file with -f")
+        raise UsageError("give at least one instruction, or a steps file with --file (-F)")
     plans = make_plans(texts, engine.value, planner.value, not no_cache, downmix)
     if dry_run:
         for plan in plans:
             show_plan(plan, as_json)
         return
+    check_stdout_output(output)
     if as_json and output == "-":
         raise UsageError("--json cannot be combined with -o - (both would use stdout)")
     after = AfterWrite.check(input, output, play, plot, plot_file, force)

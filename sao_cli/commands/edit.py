@@ -52,6 +52,7 @@ def edit(
 
     from ..editing import (
         AfterWrite,
+        check_stdout_output,
         diffusion_progress,
         make_plans,
         neural_editor,
@@ -70,6 +71,7 @@ def edit(
         if input == "-":
             raise UsageError("reading from stdin needs -o (a file, or '-' for stdout)")
         output = str(default_output_path(input))
+    check_stdout_output(output)
     if as_json and output == "-":
         raise UsageError("--json cannot be combined with -o - (both would use stdout)")
     after = AfterWrite.check(input, output, play, plot, plot_file, force)

@@ -70,24 +70,33 @@ def info(
 def _table(rows: list[dict]) -> None:
     from rich.table import Table
 
+    from ..views import show_table
+
     if not rows:
         return
     table = Table()
-    for col in ("file", "duration", "rate", "ch", "format", "peak", "true peak", "RMS", "LUFS"):
+    for col in ("file", *FIELDS):
         table.add_column(col)
-    for r in rows:
-        table.add_row(
-            r["path"],
-            f"{r['duration_s']:.3f} s",
-            f"{r['sample_rate']} Hz",
-            str(r["channels"]),
-            f"{r['format']} {r['subtype']}",
-            f"{r['peak_db']:.1f} dBFS",
-            f"{r['true_peak_db']:.1f} dBTP",
-            f"{r['rms_db']:.1f} dBFS",
-            _lufs(r),
-        )
-    console.out.print(table)
+    cells = [_cells(r) for r in rows]
+    for r, values in zip(rows, cells):
+        table.add_row(r["path"], *values)
+    show_table(console.out, table, [(r["path"], list(zip(FIELDS, values))) for r, values in zip(rows, cells)])
+
+
+FIELDS = ("duration", "rate", "ch", "format", "peak", "true peak", "RMS", "LUFS")
+
+
+def _cells(r: dict) -> list[str]:
+    return [
+        f"{r['duration_s']:.3f} s",
+        f"{r['sample_rate']} Hz",
+        str(r["channels"]),
+        f"{r['format']} {r['subtype']}",
+        f"{r['peak_db']:.1f} dBFS",
+        f"{r['true_peak_db']:.1f} dBTP",
+        f"{r['rms_db']:.1f} dBFS",
+        _lufs(r),
+    ]
 
 
 def _lufs(r: dict) -> str:

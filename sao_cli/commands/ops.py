@@ -20,6 +20,8 @@ def ops(
 
     from engine.ops import all_operations, get_operation
 
+    from ..views import show_table
+
     operations = [get_operation(name)] if name else all_operations()
     if as_json:
         console.print_json([op.to_dict() for op in operations])
@@ -33,7 +35,9 @@ def ops(
     for op in operations:
         params = ", ".join(_param_text(p) for p in op.params) or "—"
         table.add_row(op.name, op.category, params, op.summary)
-    console.out.print(table)
+    records = [(f"{op.name} parameters" if name else f"{op.name} ({op.category})", [(p.name, _param_text(p).partition("=")[2]) for p in op.params]
+                + [("what it does", op.summary)]) for op in operations]
+    show_table(console.out, table, records)
     if not name:
         console.info('Try: sao plan "pitch it up 3 semitones and add a small room reverb"')
 

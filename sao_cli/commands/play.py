@@ -55,11 +55,20 @@ class ProgressLine:
             console.err.file.flush()
 
 
+def check_files(paths: list[str]) -> None:
+    """Exit 3 for a missing or unreadable file (its header is read), before asking for a device (exit 7)."""
+    from engine.audio_io import open_audio
+
+    for path in paths:
+        open_audio(path).close()
+
+
 def play_paths(paths: list[str], device: str | None = None) -> None:
     """Play files one after another with a progress line (for play, edit --play, chain --play)."""
     from engine.audio_io import read_audio
     from engine.playback import Player, output_device
 
+    check_files(paths)
     output_device(device)  # exit 7 before decoding anything
     for path in paths:
         audio = read_audio(path)
@@ -111,8 +120,9 @@ def play_ab(files: list[str], switch_every_s: float, device: str | None = None) 
     from engine.audio_io import read_audio
     from engine.playback import Player, ab_takes, output_device
 
-    output_device(device)
     original, edit = _ab_pair(files)
+    check_files([original, edit])
+    output_device(device)
     takes, sr = ab_takes(read_audio(original), read_audio(edit))
     labels = [f"A {original}", f"B {edit}"]
     if not sys.stdin.isatty():

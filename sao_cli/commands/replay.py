@@ -27,7 +27,7 @@ def replay(
     from engine.plan import EditPlan
     from engine.sidecar import read_sidecar
 
-    from ..editing import report, sidecar_target
+    from ..editing import check_stdout_output, report, sidecar_target
 
     data = read_sidecar(sidecar_file)
     source = input or data["input"]["path"]
@@ -39,6 +39,7 @@ def replay(
         raise BadAudio(f"{source}: the input has changed since it was edited (sha256 differs); replay needs the same file")
     rec = data["output"]
     out = output or rec["path"]
+    check_stdout_output(out)
     request = EditRequest(
         input=source,
         plans=[EditPlan.from_dict(step["plan"]) for step in data["steps"]],

@@ -28,7 +28,7 @@ SHADES = " ░▒▓█"  # spectrogram: each step is 15 dB below the loudest ba
 SHADE_STYLES = ("", "blue", "magenta", "red", "yellow")
 SHADE_STEP_DB = 15.0
 TEXT_BANDS = 8
-CHANGE_DB = (3.0, 12.0)  # difference map: below the first reads as unchanged; above the second is "a lot"
+CHANGE_DB = (0.5, 3.0, 12.0)  # difference map: below 0.5 dB reads as unchanged; then a little, clearly, a lot
 
 
 class ViewChoice(str, Enum):
@@ -100,8 +100,8 @@ def preview(analysis, view: str, width: int) -> list[Text]:
             lines += _grid(v.spectrogram.db, v.spectrogram.freqs, lambda d: _shade(d, top))
     if analysis.difference is not None and view in ("spectrogram", "both"):
         lines.append(Text("difference (after − before)"[:width], style="bold"))
-        lines.append(Text(f"{'':{LABEL}} · same  ▽ ▼ quieter by 3 / 12 dB  △ ▲ louder by 3 / 12 dB"[:width], style="dim"))
-        lines += _grid(analysis.difference, analysis.views[0].spectrogram.freqs, _change)
+        lines.append(Text(f"{'':{LABEL}} · same  ▿ ▽ ▼ quieter by 0.5/3/12 dB  ▵ △ ▲ louder  (blank: too quiet)"[:width], style="dim"))
+        lines += _grid(_audible_difference(analysis, top), analysis.views[0].spectrogram.freqs, _change)
     lines.append(_time_axis(analysis.start_s, analysis.end_s, width))
     return lines
 
@@ -147,13 +147,25 @@ def _shade(db: float, top: float) -> tuple[str, str]:
     return SHADES[level], SHADE_STYLES[level]
 
 
+def _audible_difference(analysis, top: float):
+    """After − before in dB, NaN where both are more than METER_DB below the loudest cell
+    (blank in the spectrograms too): the noise floor's changes (requantising, dither) are not the edit."""
+    import numpy as np
+
+    before, after = (v.spectrogram.db for v in analysis.views)
+    return np.where(np.maximum(before, after) < top - METER_DB, np.nan, after - before)
+
+
 def _change(d: float) -> tuple[str, str]:
-    small, big = CHANGE_DB
+    """A cell of the difference map: a level change of 0.5 dB or more shows, in three sizes."""
+    small, clear, big = CHANGE_DB
+    if d != d:  # NaN: too quiet to compare
+        return " ", ""
     if abs(d) < small:
         return "·", "dim"
-    if d < 0:
-        return ("▼" if d <= -big else "▽"), "blue"
-    return ("▲" if d >= big else "△"), "red"
+    marks = "▿▽▼" if d < 0 else "▵△▲"
+    size = 2 if abs(d) >= big else 1 if abs(d) >= clear else 0
+    return marks[size], "blue" if d < 0 else "red"
 
 
 def _hz(f: float) -> str:
