@@ -68,7 +68,7 @@ def plan_table(plan) -> Table:
 def plan_records(plan) -> list[Record]:
     return [(f"step {i}: {step.op} ({step.engine})",
              [(k, _fmt(v)) for k, v in step.params.items()]
-             + [("region", region_text(step.region)), ("from the words", step.text)])
+             + [("region", region_text(step.region)), ("from the words", step.text), ("planner", step.planner)])
             for i, step in enumerate(plan.steps, 1)]
 
 

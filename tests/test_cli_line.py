@@ -30,11 +30,11 @@ def test_global_flags_are_moved_to_the_front(args, expected):
 
 
 def test_quiet_and_verbose_after_the_subcommand(tmp_path, wav):
-    p = sao("edit", wav, "make it 20 dB louder", "-o", tmp_path / "hot.wav", "-q")  # would warn about clipping
+    p = sao("edit", wav, "gain +20 dB", "-o", tmp_path / "hot.wav", "-q")  # would warn about clipping
     assert p.returncode == 0 and p.stderr == b"", p.stderr
-    p = sao("edit", wav, "make it 20 dB louder", "-o", tmp_path / "hot2.wav", "--quiet")
+    p = sao("edit", wav, "gain +20 dB", "-o", tmp_path / "hot2.wav", "--quiet")
     assert p.returncode == 0 and p.stderr == b""
-    p = sao("edit", wav, "make it 20 dB louder", "-o", tmp_path / "hot3.wav")
+    p = sao("edit", wav, "gain +20 dB", "-o", tmp_path / "hot3.wav")
     assert b"sao: warning: the result would clip" in p.stderr  # the warning -q silenced
     r = run("info", wav, "--verbose")
     assert r.exit_code == 0 and console.state["verbose"]

@@ -278,7 +278,7 @@ def test_chain_and_batch_take_the_planner_and_ask_once_per_instruction(server, m
 def test_auto_sends_only_the_clause_the_rules_cannot_read(server, monkeypatch, tmp_path, bell):
     tag = use(monkeypatch, server, "good")
     out = tmp_path / "out.wav"
-    r = run("edit", bell, "make it 3 dB louder, then frobnicate it", "--planner", "auto", "-o", out)
+    r = run("edit", bell, "raise the gain by 3 dB, then frobnicate it", "--planner", "auto", "-o", out)
     assert r.exit_code == 0, r.stderr
     assert level_change_db(bell, out) == pytest.approx(3.0 - 6.0, abs=0.05)
     [request] = seen(server, tag)
@@ -298,7 +298,7 @@ def test_auto_asks_nothing_when_the_rules_read_everything_or_refuse(server, monk
 
 def test_auto_with_an_answer_of_no_steps_lets_the_rules_decide(server, monkeypatch):
     tag = use(monkeypatch, server, "empty")
-    r = run("plan", "make it 3 dB louder, then frobnicate it", "--planner", "auto", "--json")
+    r = run("plan", "raise the gain by 3 dB, then frobnicate it", "--planner", "auto", "--json")
     assert r.exit_code == 0, r.stderr
     assert [(s["op"], s["planner"]) for s in json.loads(r.stdout)["steps"]] == [("gain", "rules"), ("instruct", "rules")]
     assert len(seen(server, tag)) == 1

@@ -194,7 +194,9 @@ def _level(c: Clause, m: re.Match) -> list[Step] | None:
         db = percent_to_db(factor * 100, 1, absolute=True)
     else:
         db = sign * c.amount(2.0, 6.0, 12.0)
-    steps = [step("louder", db=clamp(db, 0.0, 48.0)) if db > 0 else step("gain", db=clamp(db, -96.0, 48.0))]  # louder ends louder, even near full scale
+    says_gain = (g["noun"] or "").lower() == "gain"  # "gain +20 dB": a plain gain, clipping warned of, as asked
+    steps = ([step("louder", db=clamp(db, 0.0, 48.0)) if db > 0 and not says_gain  # louder ends louder, even near full scale
+              else step("gain", db=clamp(db, -96.0, 48.0))])
     if "no_clip" in c.flags and db > 0:
         steps.append(step("limiter", ceiling_db=-1.0))
     return steps
