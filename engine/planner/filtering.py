@@ -46,12 +46,21 @@ def band_pass(c: Clause, m: re.Match) -> list[Step]:
     return [step("band_pass", low_hz=float(lo), high_hz=float(hi))]
 
 
-@rule("cut-above-below", rf"\b(?:(?P<keep>keep|leave|only)\w*\s+)?(?:(?:everything|all|frequencies|anything|content|stuff|sound|the\s+frequencies|the\s+stuff)\s+)?(?P<rel>below|under|beneath|lower\s+than|above|over|higher\s+than)\s+(?={NUM}\s?(?:hz|khz|k|hertz|kilohertz)\b)")
+_LOW_BAND = r"low[\s-]?end|lows|bass|sub[\s-]?bass|subs|rumble|low\s+frequencies|bottom\s+end"
+_HIGH_BAND = r"highs|high[\s-]?end|top\s+end|treble|high\s+frequencies"
+
+
+@rule("cut-above-below", rf"\b(?:(?P<keep>keep|leave|only)\w*\s+)?(?:(?:everything|all|frequencies|anything|content|stuff|sound|the\s+frequencies|the\s+stuff)\s+)?(?P<rel>below|under|beneath|lower\s+than|above|over|higher\s+than)\s+(?={NUM}\s?(?:hz|khz|k|hertz|kilohertz)\b)"
+      rf"|\b(?:the\s+)?(?:(?P<low>{_LOW_BAND})|(?P<high>{_HIGH_BAND}))\s+(?P<rel2>below|under|beneath|lower\s+than|above|over|higher\s+than)\s+(?={NUM}(?:\s?(?:hz|khz|k|hertz|kilohertz))?\b)")
 def cut_above_below(c: Clause, m: re.Match) -> list[Step] | None:
+    """ "cut everything below 80 Hz"; with a band named, a bare number is its frequency: "cut the low end below 80"
+    (and "the highs above 8" is 8 kHz: a treble cut-off under 30 Hz is no cut-off)."""
     q = c.take(("hz",), m.end())
+    if q is None and m.group("rel2") and (q := c.take((None,), m.end())) is not None and m.group("high") and 0 < q.value < 30:
+        q.value *= 1000
     if q is None:
         return None
-    below = m.group("rel") in ("below", "under", "beneath", "lower than")
+    below = (m.group("rel") or m.group("rel2")) in ("below", "under", "beneath", "lower than")
     gain = c.take(("db",), m.end())
     d = c.direction(*m.span())
     if gain is not None or (d is not None and not d.remove and re.match(r"boost|rais|increas|add|lift|more|up|bump", c.text[d.start:d.end])):

@@ -158,7 +158,7 @@ _TURN = r"(?:turn|bring|crank|pump|dial|knock|ramp|jack|take|move|tone|amp)(?:\s
 _LEVEL_NOUNS = r"volume|level|levels|gain|loudness|amplitude|output\s+level"
 _WHOLE_OBJECT = r"(?:it|this|that|everything|the\s+(?:signal|audio|sound|track|clip|recording|song|file|whole\s+thing|mix))"
 _VERB_UP = rf"(?:boost|raise|lift|bump|increase|pump)\w*\s+{_WHOLE_OBJECT}(?:\s+up)?"
-_VERB_DOWN = rf"(?:lower|reduce|decrease|attenuate|drop|soften)\w*\s+{_WHOLE_OBJECT}(?:\s+down)?"
+_VERB_DOWN = rf"(?:lower|reduce|decrease|attenuate|drop|soften|duck)\w*\s+{_WHOLE_OBJECT}(?:\s+down)?"
 
 
 def _level(c: Clause, m: re.Match) -> list[Step] | None:

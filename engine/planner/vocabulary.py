@@ -44,7 +44,7 @@ from .qualities import LEVEL, QUALITIES
 from .rules import Rule, clamp, rule, signed, step
 from .scenes import DISTANCE, MUFFLED, SCENES
 from .stereo import balance, mono, mono_to_stereo, pan, swap_channels, width
-from .tempo import pitch, resample, speed
+from .tempo import pitch, resample, retune, speed
 
 _GENERIC_SCENES = {"ghostly", "dramatic", "vintage", "spacious"}
 
@@ -71,7 +71,7 @@ RULES: list[Rule] = [
     # named operations, cuts first: they read the region phrase themselves
     add_clip, strip_silence, pad, trim_region, keep_length, fade, loop,
     swap_channels, reverse,  # "reverse the channels" is a swap
-    balance, mono_to_stereo, mono, pan, width, resample,
+    balance, mono_to_stereo, mono, pan, width, resample, retune,
     normalize, loudness, limiter, compressor, gate, speed,
     high_noise, rumble, hum, denoise,  # "remove the bass rumble" is a filter before it is bass
     low_pass, high_pass, band_pass, band_keep, cut_above_below, shelf, notch,
