@@ -28,6 +28,7 @@ from ..errors import NotUnderstood
 from ..plan import EditPlan, Region, Step
 from .clause import Clause
 from .lexicon import is_known
+from .limits import check_ranges
 from .neural import sources, task, unknown
 from .regions import Where
 from .split import Piece, split_clauses
@@ -78,7 +79,9 @@ def make_plan(instruction: str, unread: Unread | None = None) -> EditPlan:
     hidden = _PATH.sub(hide, instruction.replace("§", " "))  # "§" marks the paths set aside
     flags, low = find_constraints(lower(hidden))
     planner = _Planner(instruction, low, frozenset(flags), tuple(paths), unread)
-    return EditPlan(instruction=instruction, steps=planner.run())
+    steps = planner.run()
+    check_ranges(steps)  # a value out of its operation's range is refused, never clamped
+    return EditPlan(instruction=instruction, steps=steps)
 
 
 _HINT = "`sao plan \"...\"` shows how an instruction is read; docs/planner.md lists the phrasings"

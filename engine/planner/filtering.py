@@ -9,7 +9,7 @@ import re
 from ..plan import Step
 from .clause import Clause
 from .numbers import NUM
-from .rules import NEEDS_MODEL, clamp, rule, signed, step, words
+from .rules import NEEDS_MODEL, rule, signed, step, words
 
 _LOW_PASS = words("low pass", "lowpass filter", "lpf", "high cut", "hi cut", "top cut", "treble cut")
 _HIGH_PASS = words("high pass", "highpass filter", "hpf", "low cut", "lo cut", "bass cut", "rumble filter")
@@ -18,9 +18,7 @@ _BAND_PASS = words("band pass", "bpf", "band limit", "band limited", "bandlimit"
 
 def _cutoff(c: Clause, m: re.Match, default: float) -> float:
     q = c.take(("hz",), m.end()) or c.take((None,), m.end())
-    if q is not None and 10 <= q.value <= 40000:
-        return float(q.value)
-    return default
+    return float(q.value) if q is not None else default  # out of range ("at 0 Hz") is refused, not replaced
 
 
 @rule("low-pass", _LOW_PASS)
@@ -66,10 +64,10 @@ def cut_above_below(c: Clause, m: re.Match) -> list[Step] | None:
     if gain is not None or (d is not None and not d.remove and re.match(r"boost|rais|increas|add|lift|more|up|bump", c.text[d.start:d.end])):
         sign = d.sign if d else (1 if gain is None or gain.value >= 0 else -1)
         db = signed(gain.value, sign) if gain is not None else sign * c.amount(2.0, 4.0, 8.0)
-        return [step("low_shelf" if below else "high_shelf", freq_hz=float(q.value), gain_db=clamp(db, -30.0, 30.0))]
+        return [step("low_shelf" if below else "high_shelf", freq_hz=float(q.value), gain_db=db)]
     if m.group("keep"):
         below = not below
-    return [step("high_pass" if below else "low_pass", cutoff_hz=clamp(float(q.value), 10.0, 40000.0))]
+    return [step("high_pass" if below else "low_pass", cutoff_hz=float(q.value))]
 
 
 @rule("band-keep", rf"\b(?:keep|only|just|leave|pass)\w*(?:\s+[a-z]+){{0,3}}?\s+between\s+(?={NUM}\s?(?:hz|khz|k)?\s+(?:and|to)\s+{NUM}\s?(?:hz|khz|k|hertz)\b)")
@@ -91,7 +89,7 @@ def shelf(c: Clause, m: re.Match) -> list[Step]:
     f = c.take(("hz",), m.end())
     g = c.take(("db",), m.end())
     db = signed(g.value, sign) if g else sign * c.amount(2.0, 4.0, 8.0)
-    return [step("low_shelf" if low else "high_shelf", freq_hz=float(f.value) if f else (200.0 if low else 4000.0), gain_db=clamp(db, -30.0, 30.0))]
+    return [step("low_shelf" if low else "high_shelf", freq_hz=float(f.value) if f else (200.0 if low else 4000.0), gain_db=db)]
 
 
 @rule("notch", r"(?<!\ba )\bnotch(?:ed|ing)?\b(?:\s+(?:out|filter))?")
@@ -104,7 +102,7 @@ def _q(c: Clause, default: float) -> float:
     m = c.has(rf"\bq\s*(?:of|=|:)?\s*(?P<v>{NUM})")
     if m:
         c.consume(*m.span())
-        return clamp(float(m.group("v")), 0.1, 30.0)
+        return float(m.group("v"))
     if c.has(r"\b(?:narrow|tight|surgical)\w*\b"):
         return default * 3
     if c.has(r"\b(?:wide|broad|gentle)\w*\b"):
@@ -151,4 +149,4 @@ def eq_at(c: Clause, m: re.Match) -> list[Step] | None:
     freq = c.take(("hz",), m.start())
     sign = d.sign if d else 1
     db = signed(g.value, sign) if g else sign * c.amount(2.0, 4.0, 8.0)
-    return [step("peak_eq", freq_hz=float(freq.value), gain_db=clamp(db, -30.0, 30.0), q=_q(c, 1.0))]
+    return [step("peak_eq", freq_hz=float(freq.value), gain_db=db, q=_q(c, 1.0))]

@@ -127,6 +127,7 @@ _UNIT_TABLE = [
     (r"milliseconds?|millisecs?|msecs?|ms", "seconds", 0.001),
     (r"fps|frames?\s+(?:per|a)\s+second", "fps", 1.0),
     (r"minutes?|mins?", "seconds", 60.0),
+    (r"hours?|hrs?", "seconds", 3600.0),
     (r"seconds?|secs?|s", "seconds", 1.0),
     (r"dbfs|dbtp|decibels?|db", "db", 1.0),
     (r"lufs|lkfs|lu", "lufs", 1.0),

@@ -19,7 +19,7 @@ from .clause import Clause
 from .dynamics import makeup
 from .intensity import DIRECTION
 from .numbers import NUM
-from .rules import Rule, clamp, percent_to_db, signed, step, words
+from .rules import Rule, percent_to_db, signed, step, words
 
 _PRED_UP = {"quiet", "weak", "thin", "soft", "low", "lacking", "missing", "dull", "dark", "buried", "small", "faint"}
 _PRED = (
@@ -69,7 +69,7 @@ class Quality:
 def _db(c: Clause, sign: int, amounts: tuple[float, float, float]) -> float:
     """An EQ gain: the dB the user gave ("boost the bass by 6 dB"), else the intensity's default."""
     q = c.take(("db",))
-    return clamp(signed(q.value, sign) if q else sign * c.amount(*amounts), -30.0, 30.0)
+    return signed(q.value, sign) if q else sign * c.amount(*amounts)
 
 
 def _shelf(op: str, freq: float):
@@ -184,7 +184,7 @@ def _level(c: Clause, m: re.Match) -> list[Step] | None:
     if q is None and g["noun"] and (bare := re.match(rf"\s*:?\s*(?={NUM}\b)", c.work[m.end():])):
         q = c.take((None,), m.end() + bare.end())  # "gain -3": decibels
     if q is not None and re.search(r"\b(?:to|at)\s+$", c.text[: q.start]) and q.value <= 0 and g["noun"] != "gain":
-        return [step("normalize", peak_db=clamp(q.value, -60.0, 0.0))]  # "turn it down to -6 dB": a peak target
+        return [step("normalize", peak_db=q.value)]  # "turn it down to -6 dB": a peak target
     if q is not None:
         db = signed(q.value, sign)
     elif (p := c.take(("percent",), m.end())) is not None:
@@ -194,7 +194,7 @@ def _level(c: Clause, m: re.Match) -> list[Step] | None:
         db = percent_to_db(factor * 100, 1, absolute=True)
     else:
         db = sign * c.amount(2.0, 6.0, 12.0)
-    steps = [step("gain", db=clamp(db, -96.0, 48.0))]
+    steps = [step("gain", db=db)]
     if "no_clip" in c.flags and db > 0:
         steps.append(step("limiter", ceiling_db=-1.0))
     return steps

@@ -23,10 +23,10 @@ from .numbers import NUM
 
 EDGE_S = 2.0  # "at the end" / "at the beginning" without a length: the last / first 2 seconds
 
-_TUNIT = r"(?:milliseconds?|millisecs?|msecs?|ms|minutes?|mins?|seconds?|secs?|s)"
-_OTHER_UNIT = r"(?:db|hz|khz|k|%|percent|semitones?|st|octaves?|cents?|bpm|x|lufs|bits?|times)\b"
+_TUNIT = r"(?:milliseconds?|millisecs?|msecs?|ms|minutes?|mins?|hours?|hrs?|seconds?|secs?|s)"
+_OTHER_UNIT = r"(?:db|hz|khz|k|%|percent|semitones?|st|octaves?|cents?|bpm|fps|x|lufs|bits?|times)\b"
 _TIME = rf"(?:{NUM})(?:\s?{_TUNIT}\b)?(?!\s?{_OTHER_UNIT})"
-_SCALE = {"ms": 0.001, "mil": 0.001, "mse": 0.001, "min": 60.0}
+_SCALE = {"ms": 0.001, "mil": 0.001, "mse": 0.001, "min": 60.0, "hou": 3600.0, "hr": 3600.0, "hrs": 3600.0}
 
 
 @dataclass

@@ -12,7 +12,7 @@ import re
 from ..errors import Refused
 from ..plan import Step
 from .clause import Clause
-from .rules import clamp, rule, signed, step
+from .rules import rule, signed, step
 
 _FAST = r"faster|quicker|(?<=as\s)fast|speed(?:s|ed|ing)?(?:\s+[a-z']+){0,3}?\s+up|sped(?:\s+[a-z']+){0,3}?\s+up|accelerat\w*|hurr(?:y|ied)|quicken\w*|double[\s-]time|fast[\s-]forward|up[\s-]?tempo|shorter(?=\s+by\b|\s*$|\s+[@#])|shorten\w*(?=(?:\s+(?:it|this|the\s+[a-z]+))?\s+(?:to|by)\s+[\d.]+\s?(?:%|percent))|compress\w*(?:\s+it)?\s+in\s+time"
 _SLOW = r"slower|(?<=as\s)slow|slow(?:s|ed|ing)?(?:\s+[a-z']+){0,3}?\s+down|slow[\s-]?mo(?:tion)?|decelerat\w*|half[\s-]time|longer(?=\s+by\b|\s*$|\s+[@#])|lengthen\w*|stretch\w*(?:\s+(?:it|this))?\s+out"
@@ -26,7 +26,7 @@ def speed(c: Clause, m: re.Match) -> list[Step] | None:
         if q is None or q.value <= 0:
             return None
         factor = 1 / q.value if "short" in m.group("long") else q.value  # "double the length", "half as long"
-        return [step("time_stretch", ratio=clamp(1 / factor, 0.1, 10.0))]
+        return [step("time_stretch", ratio=1 / factor)]
     if m.group("time"):  # "in half the time"
         return [step("time_stretch", ratio={"half": 2.0, "double": 0.5, "twice": 0.5, "triple": 1 / 3}[m.group("time")])]
     longer = bool(re.search(r"longer|lengthen|stretch", m.group(0)))
@@ -38,8 +38,7 @@ def speed(c: Clause, m: re.Match) -> list[Step] | None:
     if ratio is None:
         return None
     op = "speed" if "pitch_follows" in c.flags and "keep_pitch" not in c.flags else "time_stretch"
-    lo, hi = (0.05, 20.0) if op == "speed" else (0.1, 10.0)
-    return [step(op, ratio=clamp(ratio, lo, hi))]
+    return [step(op, ratio=ratio)]
 
 
 def _sign(c: Clause, m: re.Match) -> int:
@@ -114,10 +113,9 @@ def pitch(c: Clause, m: re.Match) -> list[Step] | None:
         sign = d.sign if d else 1
     q = c.take(("semitones",), m.end())
     if q is None:
-        bare = c.take((None,), m.end())
-        q = bare if bare is not None and abs(bare.value) <= 48 else None
+        q = c.take((None,), m.end())  # "pitch it up 400": refused as out of range, not replaced by the default
     semis = signed(q.value, sign) if q is not None else sign * c.amount(1.0, 3.0, 7.0)
-    return [step("pitch_shift", semitones=clamp(semis, -48.0, 48.0))]
+    return [step("pitch_shift", semitones=semis)]
 
 
 @rule("retune", r"\b(?:re-?tun\w*|tun(?:e|ed|ing)|tuning|concert\s+pitch|reference\s+pitch)\b|\ba4?\s?(?:=|@)")
@@ -136,8 +134,10 @@ def retune(c: Clause, m: re.Match) -> list[Step] | None:
 @rule("resample", r"\b(?:resampl\w*|re-sampl\w*|sample[\s-]?rate|samplerate|sampling\s+(?:rate|frequency)|downsampl\w*|upsampl\w*|convert\w*(?:\s+(?:it|this))?\s+to)\b")
 def resample(c: Clause, m: re.Match) -> list[Step] | None:
     q = c.take(("hz", None), m.end())
-    if q is None or not 1000 <= q.value <= 384000:
-        if q is not None and 8 <= q.value <= 384 and q.kind is None:
-            return [step("resample", hz=round(q.value * 1000))]  # "resample to 48"
+    if q is None:
         return None
-    return [step("resample", hz=round(q.value))]
+    if q.kind is None and 8 <= q.value <= 384:
+        return [step("resample", hz=round(q.value * 1000))]  # "resample to 48"
+    if q.kind is None and q.value < 1000:
+        return None
+    return [step("resample", hz=round(q.value))]  # a rate out of range ("to 500 Hz") is refused

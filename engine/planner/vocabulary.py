@@ -41,7 +41,7 @@ from .filtering import (
 )
 from .numbers import NUM
 from .qualities import LEVEL, QUALITIES
-from .rules import Rule, clamp, rule, signed, step
+from .rules import Rule, rule, signed, step
 from .scenes import DISTANCE, MUFFLED, SCENES
 from .stereo import balance, mono, mono_to_stereo, pan, swap_channels, width
 from .tempo import pitch, resample, retune, speed
@@ -55,7 +55,7 @@ def by_semitones(c: Clause, m: re.Match) -> list[Step] | None:
     if q is None:
         return None
     d = c.direction(*m.span())
-    return [step("pitch_shift", semitones=clamp(signed(q.value, d.sign if d else 1), -48.0, 48.0))]
+    return [step("pitch_shift", semitones=signed(q.value, d.sign if d else 1))]
 
 
 @rule("decibels", rf"(?<![\w.]){NUM}\s?(?:db|decibels?)\b")
@@ -64,7 +64,7 @@ def by_decibels(c: Clause, m: re.Match) -> list[Step] | None:
     if q is None:
         return None
     d = c.direction(*m.span())
-    return [step("gain", db=clamp(signed(q.value, d.sign if d else 1), -96.0, 48.0))]
+    return [step("gain", db=signed(q.value, d.sign if d else 1))]
 
 
 RULES: list[Rule] = [
