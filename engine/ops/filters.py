@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pedalboard
 
-from ..errors import UsageError
+from ..errors import Refused, UsageError
 from .registry import Param, Processor, operation, plugin_stream, run_blocks
 
 ORDER = 4
@@ -66,7 +66,8 @@ def _low_pass_sos(sample_rate: int, cutoff_hz: float) -> np.ndarray | None:
 
 def _high_pass_sos(sample_rate: int, cutoff_hz: float) -> np.ndarray:
     if cutoff_hz >= sample_rate / 2:
-        raise UsageError(f"high_pass: {cutoff_hz:g} Hz is above this file's highest frequency ({sample_rate / 2:g} Hz)")
+        raise Refused(f"high_pass: {cutoff_hz:g} Hz is above this file's highest frequency ({sample_rate / 2:g} Hz), "
+                      "so nothing would be left")
     return _butter(sample_rate, cutoff_hz, "highpass")
 
 
