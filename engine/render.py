@@ -68,7 +68,7 @@ def check_in_file(step: Step, frames: int, sample_rate: int) -> None:
         start, end = span.frames(sample_rate, frames)
         if end <= start:
             raise Refused(f'"{step.text or step.op}": {_seconds(span.start_s)} to {_seconds(span.end_s)} lies outside '
-                          f"the audio, which is {frames / sample_rate:.2f} s long at this step",
+                          f"the audio, which is {frames / sample_rate:.2f} s long",
                           hint="`sao info FILE` shows a file's length; times count from its start")
 
 
