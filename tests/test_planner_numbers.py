@@ -108,6 +108,18 @@ def test_approximate_and_bare_numbers(text, expected):
     assert only(text) == expected
 
 
+@pytest.mark.parametrize("text, low, high", [
+    ("boost between 2 and 5 kHz by 3 dB", 2000, 5000), ("boost 2-5 kHz by 3 dB", 2000, 5000),
+    ("cut 100 to 200 hz by 3 dB", 100, 200), ("cut 300 Hz to 3 kHz by 2 dB", 300, 3000),
+])
+def test_a_band_of_frequencies_is_one_bell_over_it(text, low, high):
+    """Not a bell at one edge: centred on the band (geometric mean), as wide as it (q = centre / width)."""
+    op, params, region = only(text)
+    centre = math.sqrt(low * high)
+    assert (op, region) == ("peak_eq", None)
+    assert params["freq_hz"] == pytest.approx(centre, abs=1e-3) and params["q"] == pytest.approx(centre / (high - low), abs=1e-3)
+
+
 # --- direction words ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, expected", [

@@ -4,11 +4,12 @@ notches, hum and rumble removal.
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..plan import Step
 from .clause import Clause
-from .numbers import NUM
+from .numbers import NUM, Quantity
 from .rules import NEEDS_MODEL, rule, signed, step, words
 
 _LOW_PASS = words("low pass", "lowpass filter", "lpf", "high cut", "hi cut", "top cut", "treble cut")
@@ -149,4 +150,29 @@ def eq_at(c: Clause, m: re.Match) -> list[Step] | None:
     freq = c.take(("hz",), m.start())
     sign = d.sign if d else 1
     db = signed(g.value, sign) if g else sign * c.amount(2.0, 4.0, 8.0)
+    band = _band(c, freq)
+    if band is not None:  # "boost 2 to 5 kHz": a bell over the band, centred on it (geometric mean)
+        low, high = band
+        centre = math.sqrt(low * high)
+        return [step("peak_eq", freq_hz=centre, gain_db=db, q=centre / (high - low))]
     return [step("peak_eq", freq_hz=float(freq.value), gain_db=db, q=_q(c, 1.0))]
+
+
+_TO = r"\s+(?:to|and|-)\s+"
+
+
+def _band(c: Clause, q: Quantity) -> tuple[float, float] | None:
+    """A band written "A to B Hz", "between A and B kHz", "300 Hz to 3 kHz" around the frequency `q`, as (low, high)
+    in Hz with the other edge consumed; a bare edge takes the unit of the other ("2 and 5 kHz")."""
+    after = re.match(rf"{_TO}(?P<n>{NUM})", c.text[q.end:])
+    before = re.search(rf"(?<![\w.])(?P<n>{NUM})\s?(?:hz|khz|k)?{_TO}$", c.text[: q.start])
+    where = q.end + after.start("n") if after else before.start("n") if before else -1
+    other = next((o for o in c.quantities if o.start == where and o.kind in ("hz", None) and c.free(o.start, o.end)), None)
+    if other is None:
+        return None
+    low, high = sorted([other, q], key=lambda x: x.start)
+    value = low.value * 1000 if low.kind is None and high.value >= 1000 and 0 < low.value * 1000 < high.value else low.value
+    if high.kind != "hz" or not 0 < value < high.value:
+        return None
+    c.consume(other.start, other.end)
+    return value, high.value
