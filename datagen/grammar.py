@@ -169,7 +169,8 @@ def _loop(edit: Edit, rng: np.random.Generator) -> tuple[str, bool]:
 def _inpaint(edit: Edit, rng: np.random.Generator) -> tuple[str, bool]:
     a, b = edit.params["start_s"], edit.params["end_s"]
     if rng.random() < 0.6:
-        a, b = f"{a:.1f}", f"{b:.1f}"
+        d = next((d for d in (1, 2, 3) if f"{a:.{d}f}" != f"{b:.{d}f}"), 4)  # a short gap needs more digits: "0.4 to 0.4" is no gap
+        a, b = f"{a:.{d}f}", f"{b:.{d}f}"
         return _pick(rng, [f"fill in the gap from {a} to {b} seconds", f"restore the missing audio between {a} s and {b} s",
                            f"inpaint the silent part from {a}s to {b}s", f"fill in the silence between {a} and {b} seconds",
                            f"reconstruct the missing section from {a} s to {b} s"]), True

@@ -11,9 +11,9 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import NeedsModel, UsageError
+from .errors import NeedsModel, Refused, UsageError
 from .ops import Context, get_operation
-from .plan import EditPlan, Step
+from .plan import EditPlan, Region, Step
 from .regions import apply_in_region
 
 
@@ -49,8 +49,32 @@ def check_runnable(plan: EditPlan, engine: str = "auto", neural: NeuralEditor | 
                 raise UsageError(f"step {i}: '{op.name}' changes the sample rate, so it cannot be limited to a region")
 
 
+def _seconds(t: float | None) -> str:
+    return "the end" if t is None else f"{t:g} s" if t >= 0 else f"{-t:g} s before the end"
+
+
+def check_in_file(step: Step, frames: int, sample_rate: int) -> None:
+    """Refused when the part of the file a step names holds none of it: "between 10 and 12 seconds" of a
+    5 s file would change nothing, "keep 10 to 12 s" would leave nothing, a clip "at 10 s" would start past
+    the end. The step's region, and an operation's file_time parameters (a start, then an optional end), are
+    checked against the audio the step gets; a range running past the end stops at the end."""
+    spans = [step.region] if step.region is not None else []
+    if step.engine == "dsp":
+        op = get_operation(step.op)
+        times = [step.params.get(p.name, p.default) for p in op.params if p.file_time]
+        if times:
+            spans.append(Region(times[0], times[1] if len(times) > 1 else None))
+    for span in spans:
+        start, end = span.frames(sample_rate, frames)
+        if end <= start:
+            raise Refused(f'"{step.text or step.op}": {_seconds(span.start_s)} to {_seconds(span.end_s)} lies outside '
+                          f"the audio, which is {frames / sample_rate:.2f} s long",
+                          hint="`sao info FILE` shows a file's length; times count from its start")
+
+
 def render_step(samples: np.ndarray, sample_rate: int, step: Step, neural: NeuralEditor | None = None,
                 context: Context | None = None) -> tuple[np.ndarray, int]:
+    check_in_file(step, samples.shape[1], sample_rate)
     if step.engine == "neural":
         assert neural is not None, "check_runnable() first"
         return neural.edit(samples, sample_rate, step), sample_rate
@@ -68,5 +92,5 @@ def render_plan(samples: np.ndarray, sample_rate: int, plan: EditPlan, engine: s
     for step in plan.steps:
         samples, sample_rate = render_step(samples, sample_rate, step, neural, context)
         if samples.shape[1] == 0:
-            raise UsageError(f"the step '{step.text or step.op}' left no audio")
+            raise Refused(f"the step '{step.text or step.op}' left no audio")
     return samples, sample_rate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import SR, noise, tone
-from engine.errors import UsageError
+from engine.errors import Refused, UsageError
 from engine.measure import band_energy_db, rms_db
 from engine.ops import get_operation
 
@@ -45,8 +45,9 @@ def test_pass_filters_near_and_above_nyquist():
     x = noise(sr=8000)
     assert rms_db(run("low_pass", x, sr=8000, cutoff_hz=6000.0)) == pytest.approx(rms_db(x), abs=1e-6)  # nothing above 4 kHz to remove
     assert rms_db(run("band_pass", x, sr=8000, low_hz=1000.0, high_hz=6000.0)) < rms_db(x) - 1  # a high-pass at 1 kHz
-    with pytest.raises(UsageError, match="high_pass"):
+    with pytest.raises(Refused, match="high_pass") as e:  # it would remove everything: refused, exit 5 (issue 15)
         run("high_pass", x, sr=8000, cutoff_hz=5000.0)
+    assert e.value.code == 5
     with pytest.raises(UsageError, match="below"):
         run("band_pass", x, low_hz=3000.0, high_hz=300.0)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pedalboard
 
-from ..errors import UsageError
+from ..errors import Refused, UsageError
 from .registry import Param, Processor, operation, plugin_stream, run_blocks
 
 ORDER = 4
@@ -66,7 +66,8 @@ def _low_pass_sos(sample_rate: int, cutoff_hz: float) -> np.ndarray | None:
 
 def _high_pass_sos(sample_rate: int, cutoff_hz: float) -> np.ndarray:
     if cutoff_hz >= sample_rate / 2:
-        raise UsageError(f"high_pass: {cutoff_hz:g} Hz is above this file's highest frequency ({sample_rate / 2:g} Hz)")
+        raise Refused(f"high_pass: {cutoff_hz:g} Hz is above this file's highest frequency ({sample_rate / 2:g} Hz), "
+                      "so nothing would be left")
     return _butter(sample_rate, cutoff_hz, "highpass")
 
 
@@ -145,6 +146,8 @@ def high_shelf(samples: np.ndarray, sample_rate: int, freq_hz: float, gain_db: f
 
 
 def _peak_eq(sample_rate: int, freq_hz: float, gain_db: float, q: float) -> pedalboard.PeakFilter:
+    if freq_hz >= sample_rate / 2:
+        raise Refused(f"peak_eq: {freq_hz:g} Hz is above this file's highest frequency ({sample_rate / 2:g} Hz)")
     return pedalboard.PeakFilter(cutoff_frequency_hz=_nyquist_guard(freq_hz, sample_rate), gain_db=gain_db, q=q)
 
 
@@ -158,7 +161,9 @@ def peak_eq(samples: np.ndarray, sample_rate: int, freq_hz: float, gain_db: floa
     """Boost or cut a bell-shaped band around `freq_hz` (q 1 is about 1.4 octaves wide).
 
     Narrow cuts (high q) remove a resonance or whistle; wide gentle boosts
-    (q under 1) sound the most natural.
+    (q under 1) sound the most natural. A centre at or above the file's Nyquist
+    frequency is refused (a bell moved elsewhere would be another edit); one just
+    below it is moved down to 0.45 of the sample rate, where the filter is stable.
     """
     return _peak_eq(sample_rate, freq_hz, gain_db, q)(samples, sample_rate)
 

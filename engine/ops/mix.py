@@ -16,7 +16,7 @@ from .registry import Param, operation
     category="mix",
     params=(
         Param("path", str, None, "the audio file to mix in"),
-        Param("at_s", float, 0.0, "where it starts, in seconds (negative: from the end)"),
+        Param("at_s", float, 0.0, "where it starts, in seconds (negative: from the end)", file_time=True),
         Param("db", float, 0.0, "its level change before mixing, in dB", -96.0, 24.0),
     ),
     changes_length=True,

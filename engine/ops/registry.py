@@ -71,6 +71,7 @@ class Param:
     max: float | None = None
     choices: tuple[str, ...] | None = None
     optional: bool = False  # None is a valid value (e.g. "to the end")
+    file_time: bool = False  # a place in the file: an operation's file_time parameters are a start, then an optional end
 
     def validate(self, op: str, value: Any) -> Any:
         if value is None:

@@ -12,8 +12,8 @@ from ..plan import resolve_time
 from ..regions import FADE_S, crossfade_edges
 from .registry import BLOCKWISE, Param, operation
 
-START = Param("start_s", float, 0.0, "start of the range, in seconds (negative: from the end)")
-END = Param("end_s", float, None, "end of the range, in seconds (negative: from the end; empty: the end of the file)", optional=True)
+START = Param("start_s", float, 0.0, "start of the range, in seconds (negative: from the end)", file_time=True)
+END = Param("end_s", float, None, "end of the range, in seconds (negative: from the end; empty: the end of the file)", optional=True, file_time=True)
 
 
 def _frame_range(samples: np.ndarray, sample_rate: int, start_s: float, end_s: float | None) -> tuple[int, int]:

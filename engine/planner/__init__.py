@@ -28,6 +28,7 @@ from ..errors import NotUnderstood
 from ..plan import EditPlan, Region, Step
 from .clause import Clause
 from .lexicon import is_known
+from .limits import check_ranges
 from .neural import sources, task, unknown
 from .regions import Where
 from .split import Piece, split_clauses
@@ -40,6 +41,7 @@ EXAMPLES = '"make it louder", "trim the first 2 seconds", "add a small room reve
 _EXT = r"\.(?:wav|flac|mp3|ogg|oga|opus|aiff?|m4a|aac|caf|w64)"
 _PATH = re.compile(rf"(?P<q>[\"'])(?P<quoted>[^\"']+{_EXT})(?P=q)|(?<![\w/.~-])(?:[\w~.\\/-]*[\\/])?[\w.~-]+{_EXT}\b", re.IGNORECASE)
 _PARTICLES = ("up", "down", "out", "off", "in")
+_POINTS_BACK = re.compile(r"\b(?:them|those|these|there|(?:that|this|the\s+same)\s+(?:part|bit|section|portion|region|segment|stretch|passage|area))\b")
 _REFERS_BACK = re.compile(r"^(?:fix|correct|sort\s+out|repair|solve|deal\s+with)\s+(?:it|that|this|them)$")
 
 
@@ -78,7 +80,9 @@ def make_plan(instruction: str, unread: Unread | None = None) -> EditPlan:
     hidden = _PATH.sub(hide, instruction.replace("§", " "))  # "§" marks the paths set aside
     flags, low = find_constraints(lower(hidden))
     planner = _Planner(instruction, low, frozenset(flags), tuple(paths), unread)
-    return EditPlan(instruction=instruction, steps=planner.run())
+    steps = planner.run()
+    check_ranges(steps)  # a value out of its operation's range is refused, never clamped
+    return EditPlan(instruction=instruction, steps=steps)
 
 
 _HINT = "`sao plan \"...\"` shows how an instruction is read; docs/planner.md lists the phrasings"
@@ -105,7 +109,7 @@ class _Planner:
         for piece in split_clauses(self.low):
             if done and done[-1].steps and not _neural_only(done[-1]) and _REFERS_BACK.match(normalise(self.low[piece.start:piece.end])):
                 continue  # "it sounds muffled, fix that": the remark already asked for the fix
-            p = self.parse(piece, done[-1] if done and piece.soft else None)
+            p = self.parse(piece, done[-1] if done and piece.soft else None, done[-1] if done else None)
             if p is None:
                 continue
             if pending is not None:
@@ -156,8 +160,9 @@ class _Planner:
     def text(self, piece: Piece) -> str:
         return self.original[piece.start:piece.end].strip(" ,;.!?\t\n")
 
-    def parse(self, piece: Piece, before: Parsed | None = None) -> Parsed | None:
-        """The steps of one clause; None when it holds no words at all."""
+    def parse(self, piece: Piece, before: Parsed | None = None, previous: Parsed | None = None) -> Parsed | None:
+        """The steps of one clause; None when it holds no words at all. `before` lends its verb and region to
+        an elided clause; `previous` lends its region to words that point back at it ("make them brighter")."""
         norm = normalise(self.low[piece.start:piece.end])
         if not norm:
             return None
@@ -173,6 +178,9 @@ class _Planner:
         c = Clause(norm, self.flags, self.paths)
         if c.where is None and before is not None and not own_verb:
             c.where = before.where  # "the first second darker and [the first second] less harsh"
+        if c.where is None and previous is not None and previous.where is not None and _POINTS_BACK.search(norm) \
+                and "trim" not in _ops(previous):
+            c.where = previous.where  # "fade out the last 2 seconds and make them brighter": those 2 seconds
         text = self.text(piece)
         result = Parsed(piece, verb=_leading_verb(norm), where=c.where, words=c.text.split(), remark=not own_verb, bare=bare)
         if task(c.text):

@@ -13,7 +13,7 @@ import re
 from ..plan import Step
 from .clause import Clause
 from .numbers import NUM
-from .rules import clamp, rule, step
+from .rules import rule, step
 
 _TRIM_VERBS = r"trim(?:med|ming|s)?|cut(?:ting|s)?|remov(?:e|es|ed|ing)|delet(?:e|es|ed|ing)|chop(?:ped|ping|s)?|drop|lose|skip|get\s+rid(?:\s+of)?|take\s+(?:out|off|away)|shave|clip|snip|erase|discard|throw\s+away|strip|excise|kill|ditch"
 _KEEP_VERBS = r"keep(?:ing)?|extract(?:ing)?|crop(?:ped|ping)?|isolate|only\s+keep|just\s+keep|leave\s+only|retain|save|select|use\s+only|give\s+me"
@@ -35,7 +35,7 @@ def add_clip(c: Clause, m: re.Match) -> list[Step] | None:
         params["at_s"] = times[0]
     q = c.take(("db",), m.start())
     if q is not None:
-        params["db"] = clamp(q.value, -96.0, 24.0)
+        params["db"] = q.value
     elif c.has(r"\b(?:quiet(?:ly)?|soft(?:ly)?|in\s+the\s+background|underneath|subtl[ey]|faint(?:ly)?)\b"):
         params["db"] = -12.0
     verb = c.has(r"\b(?:add|mix(?:\s+in)?|overlay|layer|insert|put|drop\s+in|bring\s+in|blend(?:\s+in)?|combine|paste|place)\b")
@@ -57,7 +57,7 @@ def strip_silence(c: Clause, m: re.Match) -> list[Step]:
     params = {"where": where}
     q = c.take(("db",), m.start())
     if q is not None:
-        params["threshold_db"] = clamp(-abs(q.value), -120.0, 0.0)
+        params["threshold_db"] = -abs(q.value)
     return [step("strip_silence", **params)]
 
 
@@ -84,7 +84,6 @@ def pad(c: Clause, m: re.Match) -> list[Step] | None:
     filler = c.has(rf"\b(?:of\s+)?(?:{_PAD_WORDS})\b")
     if filler:
         c.consume(*filler.span())
-    length = clamp(length, 0.0, 3600.0)
     before = length if side in ("before", "both") else 0.0
     after = length if side in ("after", "both") else 0.0
     return [step("pad", before_s=before, after_s=after)]
@@ -168,7 +167,7 @@ def fade(c: Clause, m: re.Match) -> list[Step]:
         length = 0.3 if pace and pace.group("short") else 3.0 if pace else c.amount(0.3, 1.0, 3.0)
         if w is not None and w.anchor in ("start", "end"):
             c.region_used = True  # "fade in at the start": the fade itself says where
-    params: dict = {"in_s" if into else "out_s": clamp(length, 0.0, 3600.0)}
+    params: dict = {"in_s" if into else "out_s": length}
     curve = c.has(r"\b(?P<c>linear|linearly|exponential\w*|exp|logarithmic\w*|log|s[\s-]?curve|smooth)\b")
     if curve:
         name = curve.group("c")
@@ -194,7 +193,7 @@ def loop(c: Clause, m: re.Match) -> list[Step]:
     more = c.has(r"\b(?:more|additional|extra|again)\s+times?\b|\b(?:more|additional|extra)\b")
     if q and more:
         count += 1
-    return [step("loop", count=int(clamp(count, 1, 1000)))]
+    return [step("loop", count=int(count))]
 
 
 @rule("reverse", r"\b(?:revers(?:e|ed|ing)|backwards?|back\s+to\s+front|in\s+reverse|rewind\w*)\b")

@@ -8,7 +8,7 @@ import re
 
 from ..plan import Step
 from .clause import Clause
-from .rules import NEEDS_MODEL, clamp, rule, step
+from .rules import NEEDS_MODEL, rule, step
 
 _PLATFORMS = {"ebu": -23.0, "r128": -23.0, "r-128": -23.0, "broadcast": -23.0, "tv": -23.0, "spotify": -14.0, "youtube": -14.0,
               "streaming": -14.0, "tidal": -14.0, "apple": -16.0, "podcast": -16.0, "audible": -18.0}
@@ -27,13 +27,13 @@ def loudness(c: Clause, m: re.Match) -> list[Step]:
     noun = c.has(r"\b(?:loudness|volume|level)\b")
     if noun:
         c.consume(*noun.span())
-    params = {"lufs": clamp(target, -70.0, 0.0)}
+    params = {"lufs": target}
     word = c.has(r"\b(?:ceiling|true[\s-]?peak|peaks?)\b")
     if word:
         c.consume(*word.span())
     ceiling = c.take(("db",), m.end())
     if ceiling is not None:
-        params["ceiling_db"] = clamp(-abs(ceiling.value), -20.0, 0.0)
+        params["ceiling_db"] = -abs(ceiling.value)
     return [step("loudness", **params)]
 
 
@@ -42,13 +42,13 @@ def normalize(c: Clause, m: re.Match) -> list[Step]:
     if c.peek(("lufs",)) or c.has(r"\bloudness\b"):
         return loudness.build(c, m)
     q = c.take(("db",), m.end())
-    return [step("normalize", peak_db=clamp(-abs(q.value), -60.0, 0.0) if q else -1.0)]
+    return [step("normalize", peak_db=-abs(q.value) if q else -1.0)]
 
 
 @rule("limiter", r"\blimit(?:er|ing)?\b(?!\s+(?:it\s+)?to\s+[\d.]+\s?(?:s|sec|seconds?|ms|minutes?)\b)|\bbrick[\s-]?wall\w*\b|\b(?:clip(?:per)?|control|catch|tame|stop|contain|keep|limit)\w*\s+(?:the\s+)?peaks?\b|\bpeaks?\s+(?:under|below|at)\b|\bpeaks?\s+(?:should\s+|must\s+)?(?:not|never|don't)\s+(?:exceed|go\s+(?:over|above|past)|pass)\b|\bpeaks?\s+(?:should\s+|must\s+)?stay\s+(?:under|below)\b|\bceiling\b|\bsoft[\s-]?clip\w*\b")
 def limiter(c: Clause, m: re.Match) -> list[Step]:
     q = c.take(("db",), m.end())
-    return [step("limiter", ceiling_db=clamp(-abs(q.value), -40.0, 0.0) if q else -1.0)]
+    return [step("limiter", ceiling_db=-abs(q.value) if q else -1.0)]
 
 
 @rule("compressor", r"\b(?:compress(?:or|ion|ed|ing)?(?!(?:\s+it)?\s+in\s+time)|squash\w*|glue|even\s+out|level\s+(?:it\s+)?out|smooth\w*\s+out\s+(?:the\s+)?(?:dynamics|volume|levels?)|(?:reduce|lower|decrease|narrow)\s+(?:the\s+)?dynamic\s+range|more\s+(?:consistent|even|controlled)|controlled|consistent|even\s+levels?|tighter|tight|squeez\w*|(?:the\s+)?quiet(?:er|est)?\s+(?:parts|bits|sections|moments|passages)\s+(?:louder|up|more\s+audible|audible|stand\s+out)|(?:the\s+)?loud\s+(?:parts|bits|sections|moments|passages)\s+(?:quieter|softer|down))\b")
@@ -60,11 +60,11 @@ def compressor(c: Clause, m: re.Match) -> list[Step] | None:
     if re.search(r"quiet\w*\s+(?:parts|bits|sections|moments|passages)", m.group(0)):
         params.update(threshold_db=-30.0, ratio=3.0)
     r = c.take(("ratio",), m.end())
-    if r is not None and r.value >= 1:
-        params["ratio"] = clamp(r.value, 1.0, 100.0)
+    if r is not None:
+        params["ratio"] = r.value
     t = c.take(("db",), m.end())
     if t is not None:
-        params["threshold_db"] = clamp(-abs(t.value), -80.0, 0.0)
+        params["threshold_db"] = -abs(t.value)
     for name in ("attack", "release"):
         near = c.has(rf"\b{name}\b")
         if near:
@@ -86,7 +86,7 @@ def makeup(threshold_db: float, ratio: float) -> float:
 @rule("gate", r"\b(?:noise[\s-]*)?gat(?:e|ed|ing)\b|\bexpander\b")
 def gate(c: Clause, m: re.Match) -> list[Step]:
     t = c.take(("db",), m.end())
-    return [step("gate", threshold_db=clamp(-abs(t.value), -100.0, 0.0) if t else -40.0)]
+    return [step("gate", threshold_db=-abs(t.value) if t else -40.0)]
 
 
 @rule("denoise", r"\b(?:de[\s-]?nois\w*|noise[\s-]*(?:reduction|removal|suppression|cleanup)|(?:(?:background|ambient|room|fan|air[\s-]?con\w*|ac|static|white|pink|tape|broadband|constant|steady|electrical|hissing|computer|hvac|traffic)\s+)*(?:noise|noises|hiss|hissing|hissy|static|noise\s+floor|noisy)|clean\s+(?:it\s+|this\s+|the\s+(?:audio|recording|sound|track|clip)\s+)?up(?!\s+the))\b")
@@ -96,4 +96,4 @@ def denoise(c: Clause, m: re.Match) -> list[Step]:
         if d is not None and d.sign > 0:
             return [NEEDS_MODEL]  # adding noise is generating a sound
     q = c.take(("db",), m.end())
-    return [step("denoise", reduction_db=clamp(abs(q.value), 0.0, 60.0) if q else c.amount(6.0, 12.0, 24.0))]
+    return [step("denoise", reduction_db=abs(q.value) if q else c.amount(6.0, 12.0, 24.0))]

@@ -12,7 +12,7 @@ import re
 
 from ..plan import Step
 from .clause import Clause
-from .rules import NEEDS_MODEL, clamp, rule, step
+from .rules import NEEDS_MODEL, rule, step
 
 _SIZES_BIG = r"big|bigger|large|larger|huge|vast|massive|giant|enormous|grand|cavernous|long|longer|deep|epic|spacious"
 _SIZES_SMALL = r"small|smaller|tiny|compact|cozy|cosy|short|shorter|tight"
@@ -32,7 +32,7 @@ _SPACE_RE = re.compile(rf"\b(?:{_SPACE})\b")
 def _wet(c: Clause, near: int) -> float:
     q = c.take(("percent",), near)
     if q is not None:
-        return clamp(abs(q.value) / 100, 0.0, 1.0)
+        return abs(q.value) / 100
     if c.has(r"\b(?:drench\w*|soak\w*|swimming|wash\w*|drown\w*|tons|loads|lots|huge|massive|big|heavy|plenty)\b"):
         return 0.5
     return c.amount(0.15, 0.25, 0.5)
@@ -112,8 +112,8 @@ def echo(c: Clause, m: re.Match) -> list[Step]:
     if kind:
         c.consume(*kind.span())
     fb = c.take(("percent",), m.end())
-    feedback = clamp(fb.value / 100, 0.0, 0.95) if fb else c.amount(0.2, 0.35, 0.6)
-    return [step("echo", delay_s=clamp(delay, 0.001, 5.0), feedback=feedback, mix=c.amount(0.2, 0.3, 0.45))]
+    feedback = fb.value / 100 if fb else c.amount(0.2, 0.35, 0.6)
+    return [step("echo", delay_s=delay, feedback=feedback, mix=c.amount(0.2, 0.3, 0.45))]
 
 
 @rule("distortion", r"\b(?P<sat>satura\w*|tape\s+warmth|warm\s+drive|tube\s+warmth|valve)\b|\b(?:distort(?:ed|ion|ing)?|overdriv\w*|overdrive|drive|driven|fuzz\w*|crunch\w*|grit\w*|dirt(?:y|ier)|grung\w*|gnarly|raspy|raspier|rough(?:er)?|edgy|edgier|crackly|clipped|broken\s+speaker|blown\s+(?:out\s+)?speaker)\b")
@@ -125,7 +125,7 @@ def distortion(c: Clause, m: re.Match) -> list[Step]:
         drive = abs(q.value)
     else:
         drive = c.amount(3.0, 6.0, 12.0) if m.group("sat") else c.amount(8.0, 18.0, 32.0)
-    return [step("distortion", drive_db=clamp(drive, 0.0, 60.0))]
+    return [step("distortion", drive_db=drive)]
 
 
 @rule("bitcrush", r"\b(?:bit[\s-]*crush\w*|crush(?:ed|ing)?|(?P<n>\d+)[\s-]?bits?|chiptune|grainy|decimat\w*|digital\s+distortion|aliasing|retro\s+(?:game|video\s+game)|video\s+game|nintendo|game\s*boy|(?:lower|reduce|drop)\w*\s+(?:the\s+)?bit[\s-]?depth|bit[\s-]?depth)\b")
@@ -134,18 +134,18 @@ def bitcrush(c: Clause, m: re.Match) -> list[Step]:
     if bits is None:
         q = c.take(("bits", None), m.end())
         bits = q.value if q is not None else c.amount(12.0, 8.0, 5.0)
-    return [step("bitcrush", bits=clamp(bits, 1.0, 24.0))]
+    return [step("bitcrush", bits=bits)]
 
 
-def _rate(c: Clause, near: int, default: float, top: float = 20.0) -> float:
+def _rate(c: Clause, near: int, default: float) -> float:
     q = c.take(("hz",), near)
     if q is None:
         per = c.has(r"(?P<n>\d+(?:\.\d+)?)\s+times\s+(?:a|per)\s+second")
         if per:
             c.consume(*per.span())
-            return clamp(float(per.group("n")), 0.1, top)
+            return float(per.group("n"))
         return default
-    return clamp(q.value, 0.1, top)
+    return q.value
 
 
 @rule("chorus", r"\b(?:chorus\w*|doubl(?:er|ing)\s+effect|ensemble\s+effect)\b")
@@ -182,7 +182,7 @@ def phaser(c: Clause, m: re.Match) -> list[Step]:
 def tremolo(c: Clause, m: re.Match) -> list[Step]:
     if _removing(c, m):
         return [NEEDS_MODEL]
-    return [step("tremolo", rate_hz=_rate(c, m.end(), 5.0, 40.0), depth=c.amount(0.3, 0.5, 0.9))]
+    return [step("tremolo", rate_hz=_rate(c, m.end(), 5.0), depth=c.amount(0.3, 0.5, 0.9))]
 
 
 EFFECTS = [space, reverb, echo, distortion, bitcrush, chorus, flanger, vibrato, phaser, tremolo]

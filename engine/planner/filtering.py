@@ -4,12 +4,13 @@ notches, hum and rumble removal.
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..plan import Step
 from .clause import Clause
-from .numbers import NUM
-from .rules import NEEDS_MODEL, clamp, rule, signed, step, words
+from .numbers import NUM, Quantity
+from .rules import NEEDS_MODEL, rule, signed, step, words
 
 _LOW_PASS = words("low pass", "lowpass filter", "lpf", "high cut", "hi cut", "top cut", "treble cut")
 _HIGH_PASS = words("high pass", "highpass filter", "hpf", "low cut", "lo cut", "bass cut", "rumble filter")
@@ -18,9 +19,7 @@ _BAND_PASS = words("band pass", "bpf", "band limit", "band limited", "bandlimit"
 
 def _cutoff(c: Clause, m: re.Match, default: float) -> float:
     q = c.take(("hz",), m.end()) or c.take((None,), m.end())
-    if q is not None and 10 <= q.value <= 40000:
-        return float(q.value)
-    return default
+    return float(q.value) if q is not None else default  # out of range ("at 0 Hz") is refused, not replaced
 
 
 @rule("low-pass", _LOW_PASS)
@@ -46,21 +45,30 @@ def band_pass(c: Clause, m: re.Match) -> list[Step]:
     return [step("band_pass", low_hz=float(lo), high_hz=float(hi))]
 
 
-@rule("cut-above-below", rf"\b(?:(?P<keep>keep|leave|only)\w*\s+)?(?:(?:everything|all|frequencies|anything|content|stuff|sound|the\s+frequencies|the\s+stuff)\s+)?(?P<rel>below|under|beneath|lower\s+than|above|over|higher\s+than)\s+(?={NUM}\s?(?:hz|khz|k|hertz|kilohertz)\b)")
+_LOW_BAND = r"low[\s-]?end|lows|bass|sub[\s-]?bass|subs|rumble|low\s+frequencies|bottom\s+end"
+_HIGH_BAND = r"highs|high[\s-]?end|top\s+end|treble|high\s+frequencies"
+
+
+@rule("cut-above-below", rf"\b(?:(?P<keep>keep|leave|only)\w*\s+)?(?:(?:everything|all|frequencies|anything|content|stuff|sound|the\s+frequencies|the\s+stuff)\s+)?(?P<rel>below|under|beneath|lower\s+than|above|over|higher\s+than)\s+(?={NUM}\s?(?:hz|khz|k|hertz|kilohertz)\b)"
+      rf"|\b(?:the\s+)?(?:(?P<low>{_LOW_BAND})|(?P<high>{_HIGH_BAND}))\s+(?P<rel2>below|under|beneath|lower\s+than|above|over|higher\s+than)\s+(?={NUM}(?:\s?(?:hz|khz|k|hertz|kilohertz))?\b)")
 def cut_above_below(c: Clause, m: re.Match) -> list[Step] | None:
+    """ "cut everything below 80 Hz"; with a band named, a bare number is its frequency: "cut the low end below 80"
+    (and "the highs above 8" is 8 kHz: a treble cut-off under 30 Hz is no cut-off)."""
     q = c.take(("hz",), m.end())
+    if q is None and m.group("rel2") and (q := c.take((None,), m.end())) is not None and m.group("high") and 0 < q.value < 30:
+        q.value *= 1000
     if q is None:
         return None
-    below = m.group("rel") in ("below", "under", "beneath", "lower than")
+    below = (m.group("rel") or m.group("rel2")) in ("below", "under", "beneath", "lower than")
     gain = c.take(("db",), m.end())
     d = c.direction(*m.span())
     if gain is not None or (d is not None and not d.remove and re.match(r"boost|rais|increas|add|lift|more|up|bump", c.text[d.start:d.end])):
         sign = d.sign if d else (1 if gain is None or gain.value >= 0 else -1)
         db = signed(gain.value, sign) if gain is not None else sign * c.amount(2.0, 4.0, 8.0)
-        return [step("low_shelf" if below else "high_shelf", freq_hz=float(q.value), gain_db=clamp(db, -30.0, 30.0))]
+        return [step("low_shelf" if below else "high_shelf", freq_hz=float(q.value), gain_db=db)]
     if m.group("keep"):
         below = not below
-    return [step("high_pass" if below else "low_pass", cutoff_hz=clamp(float(q.value), 10.0, 40000.0))]
+    return [step("high_pass" if below else "low_pass", cutoff_hz=float(q.value))]
 
 
 @rule("band-keep", rf"\b(?:keep|only|just|leave|pass)\w*(?:\s+[a-z]+){{0,3}}?\s+between\s+(?={NUM}\s?(?:hz|khz|k)?\s+(?:and|to)\s+{NUM}\s?(?:hz|khz|k|hertz)\b)")
@@ -82,7 +90,7 @@ def shelf(c: Clause, m: re.Match) -> list[Step]:
     f = c.take(("hz",), m.end())
     g = c.take(("db",), m.end())
     db = signed(g.value, sign) if g else sign * c.amount(2.0, 4.0, 8.0)
-    return [step("low_shelf" if low else "high_shelf", freq_hz=float(f.value) if f else (200.0 if low else 4000.0), gain_db=clamp(db, -30.0, 30.0))]
+    return [step("low_shelf" if low else "high_shelf", freq_hz=float(f.value) if f else (200.0 if low else 4000.0), gain_db=db)]
 
 
 @rule("notch", r"(?<!\ba )\bnotch(?:ed|ing)?\b(?:\s+(?:out|filter))?")
@@ -95,7 +103,7 @@ def _q(c: Clause, default: float) -> float:
     m = c.has(rf"\bq\s*(?:of|=|:)?\s*(?P<v>{NUM})")
     if m:
         c.consume(*m.span())
-        return clamp(float(m.group("v")), 0.1, 30.0)
+        return float(m.group("v"))
     if c.has(r"\b(?:narrow|tight|surgical)\w*\b"):
         return default * 3
     if c.has(r"\b(?:wide|broad|gentle)\w*\b"):
@@ -142,4 +150,29 @@ def eq_at(c: Clause, m: re.Match) -> list[Step] | None:
     freq = c.take(("hz",), m.start())
     sign = d.sign if d else 1
     db = signed(g.value, sign) if g else sign * c.amount(2.0, 4.0, 8.0)
-    return [step("peak_eq", freq_hz=float(freq.value), gain_db=clamp(db, -30.0, 30.0), q=_q(c, 1.0))]
+    band = _band(c, freq)
+    if band is not None:  # "boost 2 to 5 kHz": a bell over the band, centred on it (geometric mean)
+        low, high = band
+        centre = math.sqrt(low * high)
+        return [step("peak_eq", freq_hz=centre, gain_db=db, q=centre / (high - low))]
+    return [step("peak_eq", freq_hz=float(freq.value), gain_db=db, q=_q(c, 1.0))]
+
+
+_TO = r"\s+(?:to|and|-)\s+"
+
+
+def _band(c: Clause, q: Quantity) -> tuple[float, float] | None:
+    """A band written "A to B Hz", "between A and B kHz", "300 Hz to 3 kHz" around the frequency `q`, as (low, high)
+    in Hz with the other edge consumed; a bare edge takes the unit of the other ("2 and 5 kHz")."""
+    after = re.match(rf"{_TO}(?P<n>{NUM})", c.text[q.end:])
+    before = re.search(rf"(?<![\w.])(?P<n>{NUM})\s?(?:hz|khz|k)?{_TO}$", c.text[: q.start])
+    where = q.end + after.start("n") if after else before.start("n") if before else -1
+    other = next((o for o in c.quantities if o.start == where and o.kind in ("hz", None) and c.free(o.start, o.end)), None)
+    if other is None:
+        return None
+    low, high = sorted([other, q], key=lambda x: x.start)
+    value = low.value * 1000 if low.kind is None and high.value >= 1000 and 0 < low.value * 1000 < high.value else low.value
+    if high.kind != "hz" or not 0 < value < high.value:
+        return None
+    c.consume(other.start, other.end)
+    return value, high.value

@@ -50,7 +50,7 @@ _DOWN = (
     r"clean(?:ing)?\s+up|tone\s+down|dial\s+(?:back|down)|pull\s+back|back\s+off|turn\s+down|bring\s+down|knock\s+down|"
     r"less|fewer|reduc\w*|decreas\w*|lower(?:ing|ed)?|cut(?:ting|s)?|tam(?:e|ing)|soften\w*|attenuat\w*|suppress\w*|"
     r"down|off|quieter|softer|weaker|drop(?:ping)?|minus|too|overly|excessive(?:ly)?|scoop\w*|dip(?:ping)?|diminish\w*|lessen\w*|minimi[sz]\w*|"
-    r"control\w*|calm\w*|fix\w*|not\s+so|not\s+as|weaken\w*|deemphasi[sz]\w*|de-emphasi[sz]\w*|shave|trim|tighten\w*"
+    r"control\w*|calm\w*|fix\w*|not\s+so|not\s+as|weaken\w*|deemphasi[sz]\w*|de-emphasi[sz]\w*|shave|trim|tighten\w*(?:\s+up)?|duck(?:s|ed|ing)?(?=\s+(?:it|this|that|them|everything|the|down|under|by|[-\d]))"
 )
 _UP = (
     r"more|not\s+enough|lack\w*|missing|needs?\s+more|higher|deeper|louder|stronger|heavier|fatter|fuller|bigger|increas\w*|boost\w*|rais(?:e|es|ed|ing)|up|add(?:s|ed|ing)?|enhanc\w*|emphasi[sz]\w*|accentuat\w*|bring\s+out|"

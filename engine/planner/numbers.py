@@ -25,9 +25,25 @@ _HALF = re.compile(r"\b(\d+(?:\.\d+)?)\s+and\s+a\s+half\b|\b(?:a\s+|one\s+)?half
 _QUARTER = re.compile(r"\b(?:a\s+)?quarter(?:\s+of)?(?:\s+an?)?(?=\s+(?:ms|milliseconds?|s|secs?|seconds?|minutes?)\b)")
 _FEW = re.compile(r"\ba\s+couple(?:\s+of)?\b|\ba\s+pair\s+of\b")
 _FRACTION = re.compile(r"(?<![\d./])(\d{1,2})/([1-9]\d?)(?![\d./])")  # "3/4 speed"
-_CLOCK = re.compile(r"(?<![\d.:])(?:(\d+):)?(\d{1,2}):(\d{2}(?:\.\d+)?)(?![\d:])")
+# "1:30", "105:40", "1:02:03", "1;15" (a slip of the shift key), "00:009" (a zero too many)
+_CLOCK = re.compile(r"(?<![\d.:;])(?:(\d+)[:;])?(\d{1,3})[:;](\d{2}(?:\.\d+)?|0\d\d)(?![\d:;])")
+# "from second 20 to second 28", "at second 5": the ordinal word used as a time stamp
+_SECOND_N = re.compile(r"\b(?P<p>from|at|to|till|until|after|before|and|between|through|thru|since|only)\s+(?:the\s+)?second\s+(?P<n>\d+(?:\.\d+)?)\b"
+                       r"(?!\s*(?:ms|s|secs?|seconds?|mins?|minutes?|%|percent|db|hz|khz|times|x)\b)")
+# a unit given once covers both ends of a rate change: "from 100 to 120 bpm" is "100 bpm to 120 bpm"
+_SHARED_UNIT = re.compile(r"(?<![\w.])(?P<a>\d+(?:\.\d+)?)(?P<sep>\s+(?:to|and|-)\s+)(?P<b>\d+(?:\.\d+)?)\s?(?P<u>bpm|fps|hz|hertz)\b")
 _MIN_SEC = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:m|mins?|minutes?)\s*(?:and\s+)?(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\b")
 _RANGE = re.compile(r"(\d(?:\.\d+)?\s?(?:ms|s|sec|hz|khz|k|db)?)\s?[-\u2013\u2014]\s?(?=\.?\d)")
+
+# "from F to D#", "from the key of Eb major to G": a transposition between note names, in semitones
+_NOTE = r"[a-g](?:#|\u266f|b|\u266d|[\s-]sharp|[\s-]flat)?"
+_KEY_CHANGE = re.compile(
+    rf"\b(?:from\s+)?(?:(?:the\s+)?key\s+of\s+)?(?P<a>{_NOTE})(?P<qa>\s*(?:major|minor|maj|min))?\s+(?:to|into|->)\s+"
+    rf"(?:(?:the\s+)?key\s+of\s+)?(?P<b>{_NOTE})(?P<qb>\s*(?:major|minor|maj|min))?(?![\w#\u266f\u266d])")
+_PITCH_CONTEXT = re.compile(r"\b(?:transpos\w*|keys?|pitch\w*|re-?tun\w*|tun(?:e|ed|ing)|semitones?|shift\w*|scale)\b")
+_DIRECTION_UP = re.compile(r"\b(?:up|higher|raise|rais(?:e|ing)|sharpen)\b")
+_DIRECTION_DOWN = re.compile(r"\b(?:down|lower|drop)\b")
+_PITCH_CLASS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 
 
 def _words_value(run: str) -> str:
@@ -50,6 +66,32 @@ def _words_value(run: str) -> str:
     return value
 
 
+def _pitch_class(note: str) -> int:
+    accidental = note[1:].strip(" -")
+    return _PITCH_CLASS[note[0]] + (1 if accidental in ("#", "\u266f", "sharp") else -1 if accidental in ("b", "\u266d", "flat") else 0)
+
+
+def _key_change(m: re.Match, text: str) -> str:
+    """"from f to d#" -> "-2 semitones": the nearer way round unless "up" or "down" is said.
+
+    Letters are notes only where the words are about pitch (an accidental, "major", "key",
+    "transpose"...): "from a to b" alone may be anything."""
+    a, b = m.group("a"), m.group("b")
+    if not (len(a) > 1 or len(b) > 1 or m.group("qa") or m.group("qb") or _PITCH_CONTEXT.search(text)):
+        return m.group(0)
+    up = (_pitch_class(b) - _pitch_class(a)) % 12
+    if up == 0:
+        return m.group(0)  # "from c major to c minor" is a change of mode, not a transposition
+    before = text[: m.start()]
+    if _DIRECTION_UP.search(before):
+        semitones = up
+    elif _DIRECTION_DOWN.search(before):
+        semitones = up - 12
+    else:
+        semitones = up if up <= 6 else up - 12
+    return f"{semitones} semitones"
+
+
 def spell_out(text: str) -> str:
     """Rewrite number words, halves, clock times and ranges as plain digits (text is lower case)."""
     text = text.replace("\u2212", "-")
@@ -60,12 +102,16 @@ def spell_out(text: str) -> str:
     text = _QUARTER.sub("0.25", text)
     text = _CLOCK.sub(lambda m: f"{int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3)):g} s", text)
     text = _MIN_SEC.sub(lambda m: f"{float(m.group(1)) * 60 + float(m.group(2)):g} s", text)
+    text = _SECOND_N.sub(r"\g<p> \g<n> s", text)
+    text = _SHARED_UNIT.sub(r"\g<a> \g<u>\g<sep>\g<b> \g<u>", text)
+    text = _KEY_CHANGE.sub(lambda m: _key_change(m, text), text)
     return _RANGE.sub(r"\1 to ", text)
 
 
 @dataclass
 class Quantity:
-    """A number in base units. kind: seconds, semitones, hz, db, lufs, percent, ratio, times, bits, bpm, or None (bare)."""
+    """A number in base units. kind: seconds, semitones, hz, db, lufs, percent, ratio, times, bits, bpm, fps,
+    reference_hz (a tuning reference, "A=440 Hz"), or None (bare)."""
 
     value: float
     kind: str | None
@@ -73,11 +119,15 @@ class Quantity:
     end: int
 
 
-NUM = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)"
+# a decade is not a time: "the 1940s", "the '40s", "the 80s" (but "after the 30s mark" is)
+_DECADE = r"(?<!')(?!(?:1\d|20)\d0s\b|(?<=\bthe\s)[2-9]0s\b(?!\s+mark))"
+NUM = rf"{_DECADE}[-+]?(?:\d+(?:\.\d+)?|\.\d+)"
 # unit -> (kind, factor); longest spellings first so "semitones" never reads as "s"
 _UNIT_TABLE = [
     (r"milliseconds?|millisecs?|msecs?|ms", "seconds", 0.001),
+    (r"fps|frames?\s+(?:per|a)\s+second", "fps", 1.0),
     (r"minutes?|mins?", "seconds", 60.0),
+    (r"hours?|hrs?", "seconds", 3600.0),
     (r"seconds?|secs?|s", "seconds", 1.0),
     (r"dbfs|dbtp|decibels?|db", "db", 1.0),
     (r"lufs|lkfs|lu", "lufs", 1.0),
@@ -111,6 +161,7 @@ _WORD_QUANTITIES = {
 _WORDQ = re.compile(r"\b(twice|thrice|once|double|triple|quadruple|half|halve)\b(?!\s+(?:a|an|the)?\s*(?:second|ms|minute)s?\b)")
 _FACTOR = re.compile(rf"\bby\s+a\s+factor\s+of\s+(?P<num>{NUM})")
 _X_PREFIX = re.compile(rf"(?<![\w.])x\s?(?P<num>{NUM})\b")
+_REFERENCE = re.compile(rf"\ba4?\s?(?:=|@)\s?(?P<num>{NUM})\s?(?:hz|hertz)?\b")  # a tuning reference: "a=440 hz", "a4 = 432"
 
 
 def find_quantities(text: str) -> list[Quantity]:
@@ -127,6 +178,8 @@ def find_quantities(text: str) -> list[Quantity]:
         add(float(m.group("num")), "ratio", m.start(), m.end())
     for m in _X_PREFIX.finditer(text):
         add(float(m.group("num")), "ratio", m.start(), m.end())
+    for m in _REFERENCE.finditer(text):
+        add(float(m.group("num")), "reference_hz", m.start(), m.end())
     for m in _INTERVAL.finditer(text):
         if m.group("n") != "second" or m.group("q") in ("major", "minor"):
             add(float(_INTERVALS[m.group("n")] + _QUALITY[m.group("q")]), "semitones", m.start("iv"), m.end())

@@ -19,7 +19,7 @@ from .clause import Clause
 from .dynamics import makeup
 from .intensity import DIRECTION
 from .numbers import NUM
-from .rules import Rule, clamp, percent_to_db, signed, step, words
+from .rules import Rule, percent_to_db, signed, step, words
 
 _PRED_UP = {"quiet", "weak", "thin", "soft", "low", "lacking", "missing", "dull", "dark", "buried", "small", "faint"}
 _PRED = (
@@ -69,7 +69,7 @@ class Quality:
 def _db(c: Clause, sign: int, amounts: tuple[float, float, float]) -> float:
     """An EQ gain: the dB the user gave ("boost the bass by 6 dB"), else the intensity's default."""
     q = c.take(("db",))
-    return clamp(signed(q.value, sign) if q else sign * c.amount(*amounts), -30.0, 30.0)
+    return signed(q.value, sign) if q else sign * c.amount(*amounts)
 
 
 def _shelf(op: str, freq: float):
@@ -158,7 +158,7 @@ _TURN = r"(?:turn|bring|crank|pump|dial|knock|ramp|jack|take|move|tone|amp)(?:\s
 _LEVEL_NOUNS = r"volume|level|levels|gain|loudness|amplitude|output\s+level"
 _WHOLE_OBJECT = r"(?:it|this|that|everything|the\s+(?:signal|audio|sound|track|clip|recording|song|file|whole\s+thing|mix))"
 _VERB_UP = rf"(?:boost|raise|lift|bump|increase|pump)\w*\s+{_WHOLE_OBJECT}(?:\s+up)?"
-_VERB_DOWN = rf"(?:lower|reduce|decrease|attenuate|drop|soften)\w*\s+{_WHOLE_OBJECT}(?:\s+down)?"
+_VERB_DOWN = rf"(?:lower|reduce|decrease|attenuate|drop|soften|duck)\w*\s+{_WHOLE_OBJECT}(?:\s+down)?"
 
 
 def _level(c: Clause, m: re.Match) -> list[Step] | None:
@@ -184,7 +184,7 @@ def _level(c: Clause, m: re.Match) -> list[Step] | None:
     if q is None and g["noun"] and (bare := re.match(rf"\s*:?\s*(?={NUM}\b)", c.work[m.end():])):
         q = c.take((None,), m.end() + bare.end())  # "gain -3": decibels
     if q is not None and re.search(r"\b(?:to|at)\s+$", c.text[: q.start]) and q.value <= 0 and g["noun"] != "gain":
-        return [step("normalize", peak_db=clamp(q.value, -60.0, 0.0))]  # "turn it down to -6 dB": a peak target
+        return [step("normalize", peak_db=q.value)]  # "turn it down to -6 dB": a peak target
     if q is not None:
         db = signed(q.value, sign)
     elif (p := c.take(("percent",), m.end())) is not None:
@@ -195,8 +195,7 @@ def _level(c: Clause, m: re.Match) -> list[Step] | None:
     else:
         db = sign * c.amount(2.0, 6.0, 12.0)
     says_gain = (g["noun"] or "").lower() == "gain"  # "gain +20 dB": a plain gain, clipping warned of, as asked
-    steps = ([step("louder", db=clamp(db, 0.0, 48.0)) if db > 0 and not says_gain  # louder ends louder, even near full scale
-              else step("gain", db=clamp(db, -96.0, 48.0))])
+    steps = [step("louder" if db > 0 and not says_gain else "gain", db=db)]  # louder ends louder, even near full scale
     if "no_clip" in c.flags and db > 0:
         steps.append(step("limiter", ceiling_db=-1.0))
     return steps

@@ -18,14 +18,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..errors import Refused
 from .numbers import NUM
 
 EDGE_S = 2.0  # "at the end" / "at the beginning" without a length: the last / first 2 seconds
 
-_TUNIT = r"(?:milliseconds?|millisecs?|msecs?|ms|minutes?|mins?|seconds?|secs?|s)"
-_OTHER_UNIT = r"(?:db|hz|khz|k|%|percent|semitones?|st|octaves?|cents?|bpm|x|lufs|bits?|times)\b"
+_TUNIT = r"(?:milliseconds?|millisecs?|msecs?|ms|minutes?|mins?|hours?|hrs?|seconds?|secs?|s)"
+_OTHER_UNIT = r"(?:db|hz|khz|k|%|percent|semitones?|st|octaves?|cents?|bpm|fps|x|lufs|bits?|times)\b"
 _TIME = rf"(?:{NUM})(?:\s?{_TUNIT}\b)?(?!\s?{_OTHER_UNIT})"
-_SCALE = {"ms": 0.001, "mil": 0.001, "mse": 0.001, "min": 60.0}
+_SCALE = {"ms": 0.001, "mil": 0.001, "mse": 0.001, "min": 60.0, "hou": 3600.0, "hr": 3600.0, "hrs": 3600.0}
 
 
 @dataclass
@@ -56,6 +57,7 @@ def _unit_of(expr: str) -> str | None:
 
 _WHO = r"(?:only\s+|just\s+)?(?:(?:in|for|during|over|on|across|of|throughout)\s+)?"
 _THING = r"(?:(?:part|section|bit|portion|segment|region|audio|stretch|range|area|stuff|piece|sound)\s+)?"
+_STAMP = r"(?:(?:the\s+)?(?:time[\s-]?frame|time[\s-]?stamp|time[\s-]?code|position|mark)\s+)?"  # "from timestamp 0:06 to 0:09"
 _OF_FILE = r"(?:\s+of\s+(?:the\s+|this\s+|my\s+)?(?:clip|file|track|song|audio|recording|sample|it|sound|piece|music|loop))?"
 
 PATTERNS: list[tuple[str, re.Pattern]] = [
@@ -67,7 +69,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("whole", re.compile(r"\b(?:(?:over|to|on|for|across|throughout|of)\s+)?(?:the\s+)?(?:whole|entire|full|complete)\s+(?:thing|clip|file|track|song|audio|recording|sample|piece|length|duration|way|time)\b|\bthroughout\b|\beverywhere\b|\ball\s+of\s+it\b")),
     ("first", re.compile(rf"\b{_WHO}(?:the\s+)?(?:first|opening|initial|starting|leading|beginning|intro)\s+(?P<n>{NUM})?\s?(?P<u>{_TUNIT})\b")),
     ("last", re.compile(rf"\b{_WHO}(?:the\s+)?(?:last|final|closing|ending|trailing|end|concluding|outro)\s+(?P<n>{NUM})?\s?(?P<u>{_TUNIT})\b")),
-    ("range", re.compile(rf"\b{_WHO}(?:the\s+)?{_THING}(?:between|from)\s+(?P<a>{_TIME}|the\s+(?:start|beginning))\s+(?:and|to|until|till|through|thru)\s+(?P<b>{_TIME}|the\s+end)")),
+    ("range", re.compile(rf"\b{_WHO}(?:the\s+)?{_THING}(?:between|from)\s+{_STAMP}(?P<a>{_TIME}|the\s+(?:start|beginning))\s+(?:and|to|until|till|through|thru)\s+{_STAMP}(?P<b>{_TIME}|the\s+end)")),
     ("span", re.compile(rf"\b{_WHO}(?:the\s+)?(?P<a>{NUM})\s?(?:{_TUNIT}\s)?\s*to\s+(?P<b>{NUM}\s?{_TUNIT})\b(?:\s+(?:part|section|bit|portion|segment|mark|region|range))?")),
     ("seconds", re.compile(rf"\b(?:(?:in|for|during|over|on)\s+)?seconds?\s+(?P<a>{NUM})\s+(?:to|through|thru|and|-)\s+(?P<b>{NUM})\b")),
     ("off", re.compile(rf"\b(?P<a>{NUM}\s?{_TUNIT})\s+(?:off|from|of)\s+(?:the\s+)?(?P<side>end|start|beginning|front|back|tail|head)\b{_OF_FILE}")),
@@ -79,7 +81,16 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
 ]
 
 
+_LENGTH_WORDS = re.compile(r"\b(?:shorten\w*|lengthen\w*|length|duration|long|longer|shorter)\b")
+
+
+def _refuse(m: re.Match, why: str, example: str) -> Refused:
+    return Refused(f'"{m.group(0).strip()}" {why}; {example}', hint="a time counts from the start of the file; "
+                   '"the last 3 seconds" counts back from its end')
+
+
 def _where(kind: str, m: re.Match) -> Where | None:
+    """The region a phrase names; Refused for one that cannot be (ends before it starts, a length of 0 or less)."""
     g = m.groupdict()
     if kind == "unsupported":
         return Where(None, None, unsupported=m.group(0).strip())
@@ -97,24 +108,35 @@ def _where(kind: str, m: re.Match) -> Where | None:
     if kind in ("first", "last"):
         n = float(g["n"]) if g["n"] else 1.0
         length = _seconds(f"{n} {g['u']}")
+        if length <= 0:
+            raise _refuse(m, "is no length", f'give a length above 0, e.g. "the {kind} 2 seconds"')
         return Where(0.0, length) if kind == "first" else Where(-length, None)
     if kind in ("range", "span", "seconds"):
         a, b = g["a"], g["b"]
         unit = _unit_of(b) or _unit_of(a)
         start = 0.0 if a.startswith("the") else _seconds(a, unit)
         end = None if b.startswith("the") else _seconds(b, unit)
+        if start < 0 or end is not None and end < 0:
+            raise _refuse(m, "has a time before the start of the file", 'times count from 0, e.g. "from 1 s to 3 s"')
         if end is not None and end <= start:
-            return None
+            if _LENGTH_WORDS.search(m.string):
+                return None  # "shorten it from 10 to 5 seconds": two lengths, not a region
+            raise _refuse(m, "ends before it starts" if end < start else "is empty",
+                          f'give the earlier time first, e.g. "from {min(start, end):g} s to {max(start, end):g} s"' if end < start
+                          else 'give two different times, e.g. "from 1 s to 3 s"')
         return Where(start, end)
     if kind == "off":
         length = _seconds(g["a"])
+        if length <= 0:
+            raise _refuse(m, "is no length", 'give a length above 0, e.g. "2 seconds off the end"')
         return Where(-length, None) if g["side"] in ("end", "back", "tail") else Where(0.0, length)
-    if kind == "from":
-        return Where(_seconds(g["a"]), None)
-    if kind == "until":
-        return Where(0.0, _seconds(g["b"]))
-    if kind == "at":
-        return Where(_seconds(g["a"]), None, anchor="at")
+    if kind in ("from", "until", "at"):
+        t = _seconds(g["b"] if kind == "until" else g["a"])
+        if t < 0 or kind == "until" and t == 0:
+            raise _refuse(m, "is before the start of the file" if t < 0 else "is empty", 'times count from 0, e.g. "from 2 s", "until 3 s"')
+        if kind == "until":
+            return Where(0.0, t)
+        return Where(t, None, anchor="at") if kind == "at" else Where(t, None)
     if kind == "end":
         return Where(-EDGE_S, None, anchor="end", explicit=False)
     return Where(0.0, EDGE_S, anchor="start", explicit=False)

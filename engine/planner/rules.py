@@ -57,7 +57,3 @@ def percent_to_db(percent: float, sign: int, absolute: bool) -> float:
     """'to 50%' -> -6 dB; 'by 50%' louder -> +3.5 dB, quieter -> -6 dB."""
     factor = percent / 100 if absolute else 1 + sign * percent / 100
     return 20 * math.log10(max(factor, 1e-5))
-
-
-def clamp(value: float, lo: float, hi: float) -> float:
-    return min(max(value, lo), hi)

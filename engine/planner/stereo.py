@@ -6,7 +6,7 @@ import re
 
 from ..plan import Step
 from .clause import Clause
-from .rules import clamp, rule, step
+from .rules import rule, step
 
 
 @rule("swap-channels", r"\b(?:swap|switch|flip|exchange|reverse|invert|mirror|trade)\w*\s+(?:the\s+)?(?:left\s+and\s+right|right\s+and\s+left|l\s+and\s+r|l/r|lr|channels|stereo(?:\s+(?:channels|sides|image|field))?|sides)(?:\s+channels)?\b|\b(?:left\s+and\s+right|channels|sides)(?:\s+channels)?\s+(?:are\s+|is\s+|got\s+|were\s+)?(?:swapped|switched|flipped|reversed|the\s+wrong\s+way\s+round)\b")
@@ -51,12 +51,11 @@ def pan(c: Clause, m: re.Match) -> list[Step] | None:
         if side not in ("left", "right"):
             return [step("pan", position=0.0)]
     if q is not None:
-        amount = abs(q.value) / 100 if q.kind == "percent" else abs(q.value)
+        amount = abs(q.value) / 100 if q.kind == "percent" or abs(q.value) > 1 else abs(q.value)  # "pan 30 left": 30 of 100
     elif m.group("hard") or c.has(r"\b(?:hard|fully|all\s+the\s+way|completely|100)\b"):
         amount = 1.0
     else:
         amount = c.amount(0.25, 0.5, 1.0)
-    amount = clamp(amount, 0.0, 1.0)
     return [step("pan", position=-amount if side == "left" else amount)]
 
 
@@ -77,4 +76,4 @@ def width(c: Clause, m: re.Match) -> list[Step] | None:
         ratio = c.amount(0.8, 0.6, 0.3) if down else c.amount(1.25, 1.6, 2.2)
     if "mono_compatible" in c.flags and ratio > 1:
         ratio = min(ratio, 1.3)
-    return [step("width", ratio=clamp(ratio, 0.0, 4.0))]
+    return [step("width", ratio=ratio)]

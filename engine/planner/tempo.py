@@ -6,15 +6,17 @@ follow ("like a tape", "let the pitch rise"), which is the `speed` operation.
 
 from __future__ import annotations
 
+import math
 import re
 
+from ..errors import Refused
 from ..plan import Step
 from .clause import Clause
-from .rules import clamp, rule, signed, step
+from .rules import rule, signed, step
 
-_FAST = r"faster|quicker|(?<=as\s)fast|speed(?:s|ed|ing)?(?:\s+[a-z']+){0,3}?\s+up|sped(?:\s+[a-z']+){0,3}?\s+up|accelerat\w*|hurr(?:y|ied)|quicken\w*|double[\s-]time|fast[\s-]forward|up[\s-]?tempo|shorter(?=\s+by\b|\s*$|\s+[@#])|compress\w*(?:\s+it)?\s+in\s+time"
+_FAST = r"faster|quicker|(?<=as\s)fast|speed(?:s|ed|ing)?(?:\s+[a-z']+){0,3}?\s+up|sped(?:\s+[a-z']+){0,3}?\s+up|accelerat\w*|hurr(?:y|ied)|quicken\w*|double[\s-]time|fast[\s-]forward|up[\s-]?tempo|shorter(?=\s+by\b|\s*$|\s+[@#])|shorten\w*(?=(?:\s+(?:it|this|the\s+[a-z]+))?\s+(?:to|by)\s+[\d.]+\s?(?:%|percent))|compress\w*(?:\s+it)?\s+in\s+time"
 _SLOW = r"slower|(?<=as\s)slow|slow(?:s|ed|ing)?(?:\s+[a-z']+){0,3}?\s+down|slow[\s-]?mo(?:tion)?|decelerat\w*|half[\s-]time|longer(?=\s+by\b|\s*$|\s+[@#])|lengthen\w*|stretch\w*(?:\s+(?:it|this))?\s+out"
-_TEMPO = r"(?P<long>as\s+long|as\s+short|length|duration)|in\s+(?P<time>half|double|twice|triple)\s+the\s+time|speed|tempo|pace|playback\s+(?:speed|rate)|bpm|time[\s-]?stretch\w*|stretch\w*|varispeed|vari-speed"
+_TEMPO = r"(?P<long>as\s+long|as\s+short|length|duration)|in\s+(?P<time>half|double|twice|triple)\s+the\s+time|speed|tempo|pace|playback\s+(?:speed|rate)|bpm|fps|frame[\s-]?rate|time[\s-]?stretch\w*|stretch\w*|varispeed|vari-speed"
 
 
 @rule("speed", rf"\b(?:(?P<fast>{_FAST})|(?P<slow>{_SLOW})|(?P<tempo>{_TEMPO}))\b")
@@ -24,7 +26,7 @@ def speed(c: Clause, m: re.Match) -> list[Step] | None:
         if q is None or q.value <= 0:
             return None
         factor = 1 / q.value if "short" in m.group("long") else q.value  # "double the length", "half as long"
-        return [step("time_stretch", ratio=clamp(1 / factor, 0.1, 10.0))]
+        return [step("time_stretch", ratio=1 / factor)]
     if m.group("time"):  # "in half the time"
         return [step("time_stretch", ratio={"half": 2.0, "double": 0.5, "twice": 0.5, "triple": 1 / 3}[m.group("time")])]
     longer = bool(re.search(r"longer|lengthen|stretch", m.group(0)))
@@ -36,8 +38,7 @@ def speed(c: Clause, m: re.Match) -> list[Step] | None:
     if ratio is None:
         return None
     op = "speed" if "pitch_follows" in c.flags and "keep_pitch" not in c.flags else "time_stretch"
-    lo, hi = (0.05, 20.0) if op == "speed" else (0.1, 10.0)
-    return [step(op, ratio=clamp(ratio, lo, hi))]
+    return [step(op, ratio=ratio)]
 
 
 def _sign(c: Clause, m: re.Match) -> int:
@@ -54,28 +55,37 @@ def _sign(c: Clause, m: re.Match) -> int:
     return d.sign if d else 0
 
 
+_OF_LENGTH = re.compile(r"\s*(?:%|percent)?\s*(?:of\s+(?:its|the|it's)\s+(?:original\s+|current\s+)?(?:length|duration)|as\s+long)\b")
+
+
 def _ratio(c: Clause, m: re.Match, sign: int, longer: bool, shorter: bool) -> float | None:
     """The tempo ratio (>1 faster) from the clause's numbers, else the intensity default."""
-    q = c.take(("percent", "ratio", "times", "bpm", None), m.end())
+    q = c.take(("bpm", "fps"), m.end()) or c.take(("percent", "ratio", "times", None), m.end())
     if q is None:
         if sign == 0:
             return None  # "the tempo" alone says nothing
         up = c.amount(1.1, 1.25, 1.5)
         return up if sign > 0 else 1 / up
-    if q.kind == "bpm":  # "from 100 to 120 bpm"
-        other = c.take(("bpm", None), m.end())
-        if other is None or other.value <= 0:
+    if q.kind in ("bpm", "fps"):  # "from 100 to 120 bpm", "from 24 fps to 25 fps": the new rate over the old
+        other = c.take((q.kind, None), m.end())
+        if other is None or other.value <= 0 or q.value <= 0:
             return None
         first, second = sorted([q, other], key=lambda x: x.start)
         return second.value / first.value
     if q.kind == "percent" or (q.kind is None and q.value > 4):  # a bare 20 is a percentage, a bare 1.2 a ratio
         p = q.value / 100
+        if _OF_LENGTH.match(c.text[q.end:]) or (longer or shorter) and re.search(r"\bto\s+$", c.text[: q.start]):
+            return 1 / p if p > 0 else None  # "to 150% of its length", "stretch it to 150%": a length, the inverse of a tempo
         if re.search(r"\b(?:to|at)\s+$", c.text[: q.start]) or re.match(r"\s*(?:%|percent)?\s*(?:speed|tempo|of\s+the\s+original)", c.text[q.end:]):
             return p  # "to 80%", "at 75% speed"
         if longer:
             return 1 / (1 + p)
         if shorter:
-            return 1 / max(1 - p, 0.05)
+            if p >= 1:
+                raise Refused(f'"{c.text}": {q.value:g}% shorter leaves no length; say e.g. "50% shorter" or "twice as fast"')
+            return 1 / (1 - p)
+        if sign < 0 and p >= 1:
+            return 1 / p if p > 1 else 0.5  # "800% slower" is 8 times as long (a speed cannot drop by more than 100%)
         return 1 + (sign or 1) * p
     r = abs(q.value)
     if r <= 0:
@@ -103,17 +113,31 @@ def pitch(c: Clause, m: re.Match) -> list[Step] | None:
         sign = d.sign if d else 1
     q = c.take(("semitones",), m.end())
     if q is None:
-        bare = c.take((None,), m.end())
-        q = bare if bare is not None and abs(bare.value) <= 48 else None
+        q = c.take((None,), m.end())  # "pitch it up 400": refused as out of range, not replaced by the default
     semis = signed(q.value, sign) if q is not None else sign * c.amount(1.0, 3.0, 7.0)
-    return [step("pitch_shift", semitones=clamp(semis, -48.0, 48.0))]
+    return [step("pitch_shift", semitones=semis)]
+
+
+@rule("retune", r"\b(?:re-?tun\w*|tun(?:e|ed|ing)|tuning|concert\s+pitch|reference\s+pitch)\b|\ba4?\s?(?:=|@)")
+def retune(c: Clause, m: re.Match) -> list[Step] | None:
+    """ "retune from A=435 Hz to A=440 Hz": a pitch shift of 12·log2(440/435) = 0.198 semitones."""
+    found = [q for q in c.quantities if q.kind in ("reference_hz", "hz") and c.free(q.start, q.end)]
+    refs = [q for q in found if q.kind == "reference_hz"]
+    pair = refs if len(refs) == 2 else found if len(found) == 2 else None
+    if pair is None or min(q.value for q in pair) <= 0:
+        return None
+    for q in pair:
+        c.consume(q.start, q.end)
+    return [step("pitch_shift", semitones=12 * math.log2(pair[1].value / pair[0].value))]
 
 
 @rule("resample", r"\b(?:resampl\w*|re-sampl\w*|sample[\s-]?rate|samplerate|sampling\s+(?:rate|frequency)|downsampl\w*|upsampl\w*|convert\w*(?:\s+(?:it|this))?\s+to)\b")
 def resample(c: Clause, m: re.Match) -> list[Step] | None:
     q = c.take(("hz", None), m.end())
-    if q is None or not 1000 <= q.value <= 384000:
-        if q is not None and 8 <= q.value <= 384 and q.kind is None:
-            return [step("resample", hz=round(q.value * 1000))]  # "resample to 48"
+    if q is None:
         return None
-    return [step("resample", hz=round(q.value))]
+    if q.kind is None and 8 <= q.value <= 384:
+        return [step("resample", hz=round(q.value * 1000))]  # "resample to 48"
+    if q.kind is None and q.value < 1000:
+        return None
+    return [step("resample", hz=round(q.value))]  # a rate out of range ("to 500 Hz") is refused

@@ -144,6 +144,6 @@ VERBS = word_set(
     attenuate saturate distort bitcrush crush smooth roll notch isolate separate replace dial knock push tighten
     thicken fatten open lose kill strip duplicate echo delay detune tune scoop dip accentuate bump clip truncate high
     low band de-ess deess fix restore cancel suppress eliminate drown bury move place send overlay incorporate include
-    introduce generate create transform let use have simulate emulate imitate mimic
+    introduce generate create transform let use have simulate emulate imitate mimic duck retune
     """
 )

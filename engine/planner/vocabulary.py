@@ -42,10 +42,10 @@ from .filtering import (
 )
 from .numbers import NUM
 from .qualities import LEVEL, QUALITIES
-from .rules import Rule, clamp, rule, signed, step
+from .rules import Rule, rule, signed, step
 from .scenes import DISTANCE, MUFFLED, SCENES
 from .stereo import balance, mono, mono_to_stereo, pan, swap_channels, width
-from .tempo import pitch, resample, speed
+from .tempo import pitch, resample, retune, speed
 
 _GENERIC_SCENES = {"ghostly", "dramatic", "vintage", "spacious"}
 
@@ -56,7 +56,7 @@ def by_semitones(c: Clause, m: re.Match) -> list[Step] | None:
     if q is None:
         return None
     d = c.direction(*m.span())
-    return [step("pitch_shift", semitones=clamp(signed(q.value, d.sign if d else 1), -48.0, 48.0))]
+    return [step("pitch_shift", semitones=signed(q.value, d.sign if d else 1))]
 
 
 @rule("decibels", rf"(?<![\w.]){NUM}\s?(?:db|decibels?)\b")
@@ -65,14 +65,14 @@ def by_decibels(c: Clause, m: re.Match) -> list[Step] | None:
     if q is None:
         return None
     d = c.direction(*m.span())
-    return [step("gain", db=clamp(signed(q.value, d.sign if d else 1), -96.0, 48.0))]
+    return [step("gain", db=signed(q.value, d.sign if d else 1))]
 
 
 RULES: list[Rule] = [
     # named operations, cuts first: they read the region phrase themselves
     add_clip, strip_silence, pad, trim_region, keep_length, fade, loop,
     swap_channels, reverse,  # "reverse the channels" is a swap
-    balance, mono_to_stereo, downmix_stereo, mono, pan, width, resample,
+    balance, mono_to_stereo, downmix_stereo, mono, pan, width, resample, retune,
     normalize, loudness, limiter, compressor, gate, speed,
     high_noise, rumble, hum, denoise,  # "remove the bass rumble" is a filter before it is bass
     low_pass, high_pass, band_pass, band_keep, cut_above_below, shelf, notch,
