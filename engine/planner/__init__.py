@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from ..errors import NotUnderstood
 from ..plan import EditPlan, Region, Step
 from .clause import Clause
+from .formats import lift_output
 from .lexicon import is_known
 from .neural import sources, task, unknown
 from .regions import Where
@@ -78,7 +79,7 @@ def make_plan(instruction: str, unread: Unread | None = None) -> EditPlan:
     hidden = _PATH.sub(hide, instruction.replace("§", " "))  # "§" marks the paths set aside
     flags, low = find_constraints(lower(hidden))
     planner = _Planner(instruction, low, frozenset(flags), tuple(paths), unread)
-    return EditPlan(instruction=instruction, steps=planner.run())
+    return lift_output(EditPlan(instruction=instruction, steps=planner.run()))
 
 
 _HINT = "`sao plan \"...\"` shows how an instruction is read; docs/planner.md lists the phrasings"
