@@ -2,12 +2,14 @@
 
 "3 dB louder in the left channel only" is a `gain` step with `"channels": [0]`.
 `on_channels` makes an operation that runs the original on the chosen channels
-(as a file of its own) and copies the rest, in memory and streamed alike, and
-with a region too (engine.regions calls it like any operation).
+(as a file of its own) and copies the rest, in memory and streamed alike. With a
+region, the region's edit runs on the chosen channels (`edit_channels`), so its
+crossfades never touch the others.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -36,6 +38,12 @@ def _splice(op: Operation, samples: np.ndarray, channels: list[int], edited: np.
     return out
 
 
+def edit_channels(op: Operation, samples: np.ndarray, channels: list[int], edit: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """`edit` (of the chosen channels, as a file of their own) spliced back among the others."""
+    _check(op, channels, samples.shape[0])
+    return _splice(op, samples, channels, edit(samples[channels]))
+
+
 def on_channels(op: Operation, channels: list[int] | None) -> Operation:
     """`op` limited to `channels`; `op` itself when channels is None.
 
@@ -49,8 +57,7 @@ def on_channels(op: Operation, channels: list[int] | None) -> Operation:
         raise UsageError(f"{op.name} changes the length or the rate, so it cannot be limited to the {channel_names(channels)} channel")
 
     def fn(samples: np.ndarray, sample_rate: int, **params) -> np.ndarray:
-        _check(op, channels, samples.shape[0])
-        return _splice(op, samples, channels, op.fn(samples[channels], sample_rate, **params))
+        return edit_channels(op, samples, channels, lambda part: op.fn(part, sample_rate, **params))
 
     fn.__doc__ = op.fn.__doc__
 

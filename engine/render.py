@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .channels import on_channels
+from .channels import edit_channels, on_channels
 from .errors import NeedsModel, UsageError
 from .ops import get_operation
 from .plan import EditPlan, Step
@@ -56,10 +56,15 @@ def render_step(samples: np.ndarray, sample_rate: int, step: Step, neural: Neura
     if step.engine == "neural":
         assert neural is not None, "check_runnable() first"
         return neural.edit(samples, sample_rate, step), sample_rate
-    op = on_channels(get_operation(step.op), step.channels)
-    if step.region is not None:
-        return apply_in_region(op, samples, sample_rate, step.params, step.region), sample_rate
-    return op.apply(samples, sample_rate, step.params), op.output_rate(sample_rate, op.validate(step.params))
+    op = get_operation(step.op)
+    if step.region is None:
+        op = on_channels(op, step.channels)
+        return op.apply(samples, sample_rate, step.params), op.output_rate(sample_rate, op.validate(step.params))
+
+    def in_region(part: np.ndarray) -> np.ndarray:
+        return apply_in_region(op, part, sample_rate, step.params, step.region)
+
+    return (in_region(samples) if step.channels is None else edit_channels(op, samples, step.channels, in_region)), sample_rate
 
 
 def render_plan(samples: np.ndarray, sample_rate: int, plan: EditPlan, engine: str = "auto", neural: NeuralEditor | None = None) -> tuple[np.ndarray, int]:
