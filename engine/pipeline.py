@@ -77,7 +77,7 @@ class EditOutcome:
     warnings: list[str] = field(default_factory=list)
     sidecar: dict | None = None
     streamed: bool = False
-    parts: list[dict] = field(default_factory=list)  # a split: {"path", "sha256", "frames", "sidecar"} per part file
+    parts: list[dict] = field(default_factory=list)  # a split: {"path", "sha256", "frames", "sample_rate", "channels", "sidecar"} per part
 
     @property
     def frames(self) -> int:
