@@ -33,10 +33,10 @@ _SEP = r"(?:\s*[,/]\s*|\s+)(?:(?:and|at|with|in)\s+)?"
 _PLAIN = re.sub(r"\?P<\w+>", "?:", _TOKEN)  # the token without its group names, to repeat in a run
 _RUN = re.compile(rf"{_PLAIN}(?:{_SEP}{_PLAIN})*")
 _TOKENS = re.compile(_TOKEN)
-# "crunchy like a 16-bit console", "8-bit video game music": the bitcrush effect's words
 # a lone run is a target after these ("convert to", "save as", "export it 24-bit"), or at the start of a clause
 _CONVERTING = re.compile(r"\b(?:to|as|into|in|at)\s+$|\b(?:convert|export|save|render|encod|output|writ|bounce|make|mak|chang|set|turn|reduc|increas|"
                          r"lower|rais|go|downsampl|upsampl|resampl|need|want|requir|send|should|must|be)\w*\b")
+# "crunchy like a 16-bit console", "8-bit video game music": the bitcrush effect's words
 _EFFECT = re.compile(r"\b(?:bit[\s-]*crush\w*|crush\w*|crunch\w*|lo-?fi|retro|chiptune|console|video\s+game|game|nintendo|sound(?:s|ing)?\s+like|emulat\w*)\b")
 
 
