@@ -204,3 +204,28 @@ def test_sao_edit_declicks_and_declips_a_real_recording_end_to_end(tmp_path):
     fixed = sf.read(str(tmp_path / "fixed.wav"), dtype="float32", always_2d=True)[0].T
     reference = clean / np.max(np.abs(clean))
     assert error_db(fixed, reference) < error_db(clipped(reference, 0.5), reference) - 6
+
+
+@pytest.mark.parametrize("text,steps", [
+    ("remove the clicks from the vinyl recording", [("declick", {"threshold_db": 20.0, "max_click_s": 0.005})]),
+    ("remove the occasional pops", [("declick", {"threshold_db": 20.0, "max_click_s": 0.005})]),
+    ("get rid of the mouth clicks", [("declick", {"threshold_db": 20.0, "max_click_s": 0.005})]),
+    ("declick it gently", [("declick", {"threshold_db": 26.0, "max_click_s": 0.005})]),
+    ("remove the crackle from the old tape", [("declick", {"threshold_db": 14.0, "max_click_s": 0.003})]),
+    ("decrackle", [("declick", {"threshold_db": 14.0, "max_click_s": 0.003})]),
+    ("Remove the clipping.", [("declip", {})]),
+    ("it's clipping", [("declip", {})]),
+    ("declip it, then normalize", [("declip", {}), ("normalize", {"peak_db": -1.0})]),
+    ("pop music, make it louder", [("gain", {"db": 6.0})]),
+    ("by amplifying/clipping", [("gain", {"db": 6.0})]),  # "amplifying" stays the level rule's
+])
+def test_planner_reads_repairs(text, steps):
+    from engine.planner import make_plan
+
+    assert [(s.op, s.params) for s in make_plan(text).steps] == steps
+
+
+def test_adding_crackle_is_not_a_repair():
+    from engine.planner import make_plan
+
+    assert make_plan("add vinyl crackle").needs_model

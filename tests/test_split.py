@@ -184,3 +184,24 @@ def test_refusing_an_existing_part_writes_nothing(tmp_path):
     with pytest.raises(OutputRefused):
         run_edit(EditRequest(str(src), [make_plan("split into 3 parts")], OutputSpec(str(src))))
     assert [p.name for p in parts_of(tmp_path, "take")] == ["take.part03.wav"]
+
+
+@pytest.mark.parametrize("text,params", [
+    ("split the file into 30-second pieces", {"every_s": 30.0}),
+    ("split the 12-minute file into 3 equal parts", {"parts": 3}),
+    ("Split my file in 30s intervals", {"every_s": 30.0}),
+    ("split the podcast into three-minute chunks", {"every_s": 180.0}),
+    ("split the 60-minute files into 1-minute files", {"every_s": 60.0}),
+    ("cut it in half", {"parts": 2}),
+    ("divide it into quarters", {"parts": 4}),
+    ("chop it into pieces of 500 ms", {"every_s": 0.5}),
+    ("split it every 10 minutes", {"every_s": 600.0}),
+    ("split it every hour", {"every_s": 3600.0}),
+])
+def test_planner_reads_splits(text, params):
+    assert [(s.op, s.params) for s in make_plan(text).steps] == [("split", params)]
+
+
+@pytest.mark.parametrize("text,op", [("cut the volume in half", "gain"), ("cut the first second", "trim")])
+def test_split_words_without_parts_are_not_splits(text, op):
+    assert [s.op for s in make_plan(text).steps] == [op]
