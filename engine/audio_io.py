@@ -30,7 +30,8 @@ READABLE = {"WAV", "FLAC", "OGG", "AIFF", "MP3", "WAVEX", "RF64", "W64", "CAF"}
 READABLE_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3"}
 WRITABLE = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".aiff": "AIFF", ".aif": "AIFF"}
 _BITS_TO_SUBTYPE = {8: "PCM_U8", 16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
-_SUBTYPE_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32, "DOUBLE": 64}
+_SUBTYPE_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32, "DOUBLE": 64, "ULAW": 8, "ALAW": 8}
+_COMPANDED = {"ulaw": ("ULAW", "mu-law"), "alaw": ("ALAW", "A-law")}  # 8-bit telephone codecs: WAV and AIFF only
 TRUE_PEAK_CEILING_DB = -0.1
 SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's command number (sndfile.h)
 BLOCK_FRAMES = 1 << 16  # frames per block when writing or streaming: big enough for speed, small for memory
@@ -243,10 +244,31 @@ def check_output(out: str | os.PathLike, inputs: list[str], force: bool) -> None
         raise OutputRefused(f"{out}: the folder is not writable")
 
 
-def output_subtype(fmt: str, source_subtype: str, bits: int | None) -> str:
-    """The subtype to write: `--bits` if given, else the source's where the format allows it."""
+def output_subtype(fmt: str, source_subtype: str, bits: int | None, encoding: str | None = None) -> str:
+    """The subtype to write: `--bits` (and an encoding from the plan: pcm, float, ulaw, alaw) if given,
+    else the source's where the format allows it."""
     if fmt == "OGG":
+        if encoding is not None:
+            raise UsageError(f"an .ogg file is Vorbis: it cannot be {encoding}; write a .wav instead")
         return "VORBIS"
+    if encoding in _COMPANDED:
+        subtype, name = _COMPANDED[encoding]
+        if bits not in (None, 8):
+            raise UsageError(f"{name} is 8-bit, not {bits}-bit")
+        if not sf.check_format(fmt, subtype):
+            raise UsageError(f"{name} needs a .wav or .aiff output, not {fmt}")
+        return subtype
+    if encoding == "float" and bits not in (None, 32):
+        raise UsageError(f"float output is 32-bit, not {bits}-bit")
+    if encoding == "pcm" and bits in (None, 32):
+        if bits is None:  # integers at the source's depth
+            keep = source_subtype.startswith("PCM") and sf.check_format(fmt, source_subtype)
+            return source_subtype if keep else "PCM_24" if bits_of(source_subtype) > 16 else "PCM_16"
+        if not sf.check_format(fmt, "PCM_32"):
+            raise UsageError(f"{fmt} cannot hold 32-bit integers; use a WAV output")
+        return "PCM_32"
+    if encoding == "float":
+        bits = 32
     if bits is not None:
         if bits not in _BITS_TO_SUBTYPE:
             raise UsageError(f"--bits must be one of 8, 16, 24, 32 (got {bits})")
@@ -262,7 +284,8 @@ def output_subtype(fmt: str, source_subtype: str, bits: int | None) -> str:
 
 
 def is_integer_subtype(subtype: str) -> bool:
-    return subtype.startswith("PCM") or subtype == "VORBIS"
+    """Whether the file clips at full scale (everything but float)."""
+    return subtype.startswith("PCM") or subtype in ("VORBIS", "ULAW", "ALAW")
 
 
 def bits_of(subtype: str) -> int:
@@ -322,7 +345,7 @@ def prepare_for_write(samples: np.ndarray, sample_rate: int, subtype: str, sourc
     if not is_integer_subtype(subtype):
         return samples, []
     gain, warnings = clip_gain(sample_peak(samples), lambda: true_peak(samples, sample_rate), clip)
-    if subtype == "VORBIS":
+    if not subtype.startswith("PCM"):  # Vorbis, mu-law, A-law: the codec quantises
         return (samples if gain is None else samples * gain), warnings
     encoder = Encoder(subtype, *samples.shape, dither=needs_dither(subtype, source_bits), gain=gain)
     return quantize(encoder.prepare(samples), bits_of(subtype)), warnings

@@ -4,13 +4,15 @@
 `run_edit`, so they share the same safety rules: the output is checked before any
 work, every step is checked before the first runs, and files appear atomically.
 Long files whose steps can all stream are edited block by block (engine.stream),
-with the same output file as in memory.
+with the same output file as in memory. A plan that splits the file writes one
+file per part (engine.parts). What the instruction says of the output file
+("16-bit", "mu-law") fills in the flags not given (`with_plan_format`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +50,7 @@ class OutputSpec:
     channels: int | None = None  # --channels
     bits: int | None = None  # --bits
     clip: str = "limit"  # limit | allow | error
+    encoding: str | None = None  # pcm | float | ulaw | alaw: from the instruction's words (engine.plan.OutputFormat)
 
 
 @dataclass
@@ -76,6 +79,7 @@ class EditOutcome:
     warnings: list[str] = field(default_factory=list)
     sidecar: dict | None = None
     streamed: bool = False
+    parts: list[dict] = field(default_factory=list)  # a split: {"path", "sha256", "frames", "sample_rate", "channels", "sidecar"} per part
 
     @property
     def frames(self) -> int:
@@ -103,7 +107,7 @@ def conform(samples: np.ndarray, sample_rate: int, spec: OutputSpec, speakers: t
 def output_format(source: Audio, spec: OutputSpec) -> tuple[str, str]:
     """(format, subtype) of the output file."""
     fmt = "WAV" if spec.path == "-" else WRITABLE[Path(spec.path).suffix.lower()]
-    return fmt, output_subtype(fmt, source.subtype, spec.bits)
+    return fmt, output_subtype(fmt, source.subtype, spec.bits, spec.encoding)
 
 
 def write_output(source: Audio, samples: np.ndarray, sample_rate: int, spec: OutputSpec) -> tuple[str | None, list[str]]:
@@ -124,6 +128,52 @@ def intermediate_path(output: str, index: int) -> str:
 
 
 def run_edit(request: EditRequest, neural: NeuralEditor | None = None, on_step: Callable[[int, EditPlan], None] | None = None) -> EditOutcome:
+    from .parts import run_split, split_at
+
+    request, notes = with_plan_format(request)
+    if split_at(request.plans) is not None:
+        outcome = run_split(request, neural, on_step)
+    else:
+        outcome = run_one(request, neural, on_step)
+    outcome.warnings[:0] = notes
+    return outcome
+
+
+def with_plan_format(request: EditRequest) -> tuple[EditRequest, list[str]]:
+    """The request with the plans' output format filling in what the flags leave open; and the
+    warnings where a flag overrides the words (a later plan's words override an earlier one's)."""
+    said: dict = {}
+    for plan in request.plans:
+        said.update(plan.output.to_dict() if plan.output else {})
+    spec, notes = request.output, []
+    if spec.sample_rate is not None:
+        for plan in request.plans:
+            notes += [f"--sr {spec.sample_rate} sets the output rate; the instruction's resample to {s.params.get('hz')} Hz still runs first"
+                      for s in plan.steps if s.op == "resample" and s.params.get("hz") != spec.sample_rate]
+    if spec.channels is not None and said.get("channels", spec.channels) != spec.channels:
+        notes.append(f"--channels {spec.channels} wins over the instruction's {said['channels']} channels")
+    if spec.bits is not None and ("bits" in said or "encoding" in said):
+        implied = {"bits": spec.bits, "encoding": spec.encoding or ("float" if spec.bits == 32 else "pcm")}
+        if any(said.get(k, implied[k]) != implied[k] for k in implied):
+            notes.append(f"--bits {spec.bits} wins over the instruction's {format_words(said)}")
+        said = {k: v for k, v in said.items() if k == "channels"}
+    merged = {"channels": spec.channels if spec.channels is not None else said.get("channels"),
+              "bits": spec.bits if spec.bits is not None else said.get("bits"),
+              "encoding": spec.encoding if spec.encoding is not None else said.get("encoding")}
+    return replace(request, output=replace(spec, **merged)), notes
+
+
+def format_words(said: dict) -> str:
+    """{"bits": 8, "encoding": "ulaw"} -> "8-bit mu-law"."""
+    names = {"pcm": "PCM", "float": "float", "ulaw": "mu-law", "alaw": "A-law"}
+    words = [f"{said['bits']}-bit"] if "bits" in said else []
+    words += [names[said["encoding"]]] if "encoding" in said else []
+    words += [f"{said['channels']} channels"] if "channels" in said else []
+    return " ".join(words)
+
+
+def run_one(request: EditRequest, neural: NeuralEditor | None = None, on_step: Callable[[int, EditPlan], None] | None = None) -> EditOutcome:
+    """One input, one output file."""
     out = request.output.path
     check_output(out, [request.input], request.force)
     if request.keep_intermediates:
@@ -203,6 +253,8 @@ def finish_outcome(request: EditRequest, outcome: EditOutcome, records: list[dic
     if request.sidecar:
         spec = request.output
         fmt = {"sample_rate": outcome.sample_rate, "channels": outcome.channels, "bits": spec.bits, "clip": spec.clip}
+        if spec.encoding is not None:
+            fmt["encoding"] = spec.encoding
         outcome.sidecar = make_sidecar(request.input, outcome.source, records, spec.path, outcome.output_sha256 or "", fmt, outcome.warnings)
         write_sidecar(request.sidecar, outcome.sidecar)
     return outcome

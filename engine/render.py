@@ -11,6 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .channels import edit_channels, on_channels
 from .errors import NeedsModel, Refused, UsageError
 from .ops import Context, get_operation
 from .plan import EditPlan, Region, Step
@@ -31,6 +32,8 @@ def check_runnable(plan: EditPlan, engine: str = "auto", neural: NeuralEditor | 
     """Raise before any work if a step cannot run: unknown op, bad params, or no model."""
     for i, step in enumerate(plan.steps, 1):
         if step.engine == "neural":
+            if step.channels is not None:
+                raise UsageError(f"step {i} ('{step.text}'): the neural model edits all channels together, not some of them")
             if engine == "dsp":
                 raise NeedsModel(
                     f"step {i} ('{step.text}') needs the neural model, and --engine dsp runs signal processing only",
@@ -43,7 +46,7 @@ def check_runnable(plan: EditPlan, engine: str = "auto", neural: NeuralEditor | 
                     "DSP edits (`sao ops` lists them) need no model.",
                 )
         else:
-            op = get_operation(step.op)
+            op = on_channels(get_operation(step.op), step.channels)
             op.validate(step.params)
             if step.region is not None and op.changes_rate:
                 raise UsageError(f"step {i}: '{op.name}' changes the sample rate, so it cannot be limited to a region")
@@ -79,9 +82,14 @@ def render_step(samples: np.ndarray, sample_rate: int, step: Step, neural: Neura
         assert neural is not None, "check_runnable() first"
         return neural.edit(samples, sample_rate, step), sample_rate
     op = get_operation(step.op)
-    if step.region is not None:
-        return apply_in_region(op, samples, sample_rate, step.params, step.region, context), sample_rate
-    return op.apply(samples, sample_rate, step.params, context), op.output_rate(sample_rate, op.validate(step.params))
+    if step.region is None:
+        op = on_channels(op, step.channels)
+        return op.apply(samples, sample_rate, step.params, context), op.output_rate(sample_rate, op.validate(step.params))
+
+    def in_region(part: np.ndarray) -> np.ndarray:
+        return apply_in_region(op, part, sample_rate, step.params, step.region, context)
+
+    return (in_region(samples) if step.channels is None else edit_channels(op, samples, step.channels, in_region)), sample_rate
 
 
 def render_plan(samples: np.ndarray, sample_rate: int, plan: EditPlan, engine: str = "auto", neural: NeuralEditor | None = None,

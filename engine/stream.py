@@ -47,6 +47,7 @@ from .audio_io import (
     open_output,
     read_blocks,
 )
+from .channels import on_channels
 from .measure import sample_peak, true_peak_of, true_peak_windows
 from .ops import Context, Operation, Processor, get_operation
 from .plan import EditPlan
@@ -82,7 +83,7 @@ def streamable_steps(plans: list[EditPlan]) -> list[Step] | None:
         for step in plan.steps:
             if step.engine != "dsp" or step.region is not None:
                 return None
-            op = get_operation(step.op)
+            op = on_channels(get_operation(step.op), step.channels)
             if op.stream is None or op.changes_length or op.changes_rate:
                 return None
             steps.append((op, step.params))

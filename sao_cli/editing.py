@@ -63,26 +63,42 @@ def sidecar_target(output: str, no_sidecar: bool, sidecar: Path | None) -> str |
     return None if output == "-" else str(sidecar_path(output))
 
 
+def split_output(plans, input: str, output: str | None, play: bool, plot: bool) -> str | None:
+    """For plans that split the file, the path its parts are named after (`-o DIR`, a file name, or
+    beside the input: engine.parts); None for any other plans."""
+    from engine.errors import UsageError
+    from engine.parts import parts_base, split_at
+
+    if split_at(plans) is None:
+        return None
+    if play or plot:
+        raise UsageError("--play and --plot take one output file, and a split writes one per part")
+    return parts_base(input, output)
+
+
 def report(request, outcome, as_json: bool) -> None:
-    """Warnings and a one-line summary on stderr; with --json, the result on stdout."""
+    """Warnings and a one-line summary on stderr (a line per part of a split); with --json, the result on stdout."""
     for w in outcome.warnings:
         console.warn(w)
     out = request.output.path
     seconds = outcome.frames / outcome.sample_rate  # an EditOutcome, or a server's ServedOutcome (no samples)
-    if out != "-":
+    for part in outcome.parts:
+        console.info(f"wrote {part['path']} ({part['frames'] / part['sample_rate']:.2f} s, {part['sample_rate']} Hz, {part['channels']} ch)")
+    if out != "-" and not outcome.parts:
         console.info(f"wrote {out} ({seconds:.2f} s, {outcome.sample_rate} Hz, {outcome.channels} ch)")
     if as_json:
         console.print_json(
             {
                 "input": request.input,
-                "output": out,
-                "sidecar": request.sidecar,
+                "output": None if outcome.parts else out,
+                "sidecar": None if outcome.parts else request.sidecar,
                 "duration_s": round(seconds, 6),
                 "sample_rate": outcome.sample_rate,
                 "channels": outcome.channels,
                 "sha256": outcome.output_sha256,
                 "plans": [p.to_dict() for p in request.plans],
                 "warnings": outcome.warnings,
+                **({"parts": outcome.parts} if outcome.parts else {}),
             }
         )
 

@@ -33,7 +33,7 @@ def fits(table: Table, console) -> bool:
     return Measurement.get(console, console.options.update_width(10_000), table).maximum <= console.width
 
 
-def print_records(console, title: str | None, records: list[Record]) -> None:
+def print_records(console, title: str | None, records: list[Record], caption: str | None = None) -> None:
     """The narrow layout: a heading per row, then one `field  value` line per cell, values whole."""
     from rich.text import Text
 
@@ -44,6 +44,8 @@ def print_records(console, title: str | None, records: list[Record]) -> None:
         width = max((len(name) for name, _ in fields), default=0)
         for name, value in fields:
             console.print(Text(f"  {name:<{width}}  {value}"), soft_wrap=True)
+    if caption:
+        console.print(Text(caption), soft_wrap=True)
 
 
 def show_table(console, table: Table, records: list[Record]) -> None:
@@ -52,23 +54,43 @@ def show_table(console, table: Table, records: list[Record]) -> None:
         console.print(table)
     else:
         title = str(table.title) if table.title else None
-        print_records(console, title, records)
+        caption = str(table.caption) if table.caption else None
+        print_records(console, title, records, caption)
+
+
+def channels_text(channels) -> str:
+    """[0] -> "left channel", [0, 2] -> "left, channel 3"."""
+    names = [{0: "left", 1: "right"}.get(c, f"channel {c + 1}") for c in channels]
+    return ", ".join(names) + (" channel" if len(names) == 1 and not names[0].startswith("channel") else "")
+
+
+def output_text(output) -> str:
+    """A plan's output format in words: "16-bit mu-law, 2 channels"."""
+    d = output.to_dict()
+    encoding = {"pcm": "PCM", "float": "float", "ulaw": "mu-law", "alaw": "A-law"}.get(d.get("encoding"), "")
+    words = " ".join(w for w in (f"{d['bits']}-bit" if "bits" in d else "", encoding) if w)
+    return ", ".join(w for w in (words, f"{d['channels']} channels" if "channels" in d else "") if w)
+
+
+def _where(step) -> str:
+    return region_text(step.region) + (f", {channels_text(step.channels)}" if step.channels is not None else "")
 
 
 def plan_table(plan) -> Table:
-    table = Table(title=f"Plan for “{plan.instruction}”", title_justify="left")
+    caption = f"output file: {output_text(plan.output)}" if plan.output else None
+    table = Table(title=f"Plan for “{plan.instruction}”", title_justify="left", caption=caption, caption_justify="left")
     for col in ("#", "op", "parameters", "region", "engine", "from the words", "planner"):
         table.add_column(col)
     for i, step in enumerate(plan.steps, 1):
         params = ", ".join(f"{k}={_fmt(v)}" for k, v in step.params.items())
-        table.add_row(str(i), step.op, params, region_text(step.region), step.engine, step.text, step.planner)
+        table.add_row(str(i), step.op, params, _where(step), step.engine, step.text, step.planner)
     return table
 
 
 def plan_records(plan) -> list[Record]:
     return [(f"step {i}: {step.op} ({step.engine})",
              [(k, _fmt(v)) for k, v in step.params.items()]
-             + [("region", region_text(step.region)), ("from the words", step.text), ("planner", step.planner)])
+             + [("region", _where(step)), ("from the words", step.text), ("planner", step.planner)])
             for i, step in enumerate(plan.steps, 1)]
 
 

@@ -115,6 +115,10 @@ CASES: dict[str, tuple[dict | Callable, Callable[[int, int], int] | None, Check]
     "swap_channels": ({}, same, lambda x, y, sr: np.array_equal(y, x[::-1])),
     "width": ({"ratio": 2.0}, same, width_check),
     "add": ({"path": str(CLIP), "at_s": 0.2}, None, add_check),
+    # a clean recording has nothing to repair: (almost) every sample stays (tests/test_ops_restore.py adds the damage)
+    "declick": ({}, same, lambda x, y, sr: rms_db(y) == pytest.approx(rms_db(x), abs=0.5) and np.count_nonzero(y != x) < 0.01 * x.size),
+    "declip": ({}, same, lambda x, y, sr: np.array_equal(y, x)),
+    "split": ({"parts": 3, "part": 2}, lambda n, sr: 2 * n // 3 - n // 3, lambda x, y, sr: np.array_equal(y, x[:, x.shape[1] // 3 : 2 * x.shape[1] // 3])),
 }
 
 

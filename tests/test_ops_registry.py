@@ -15,20 +15,20 @@ from engine.ops import all_operations, get_operation
 
 CATALOG = {
     "level": {"gain", "louder", "normalize", "loudness", "fade"},
-    "time": {"trim", "keep", "pad", "strip_silence", "mute", "loop", "reverse"},
+    "time": {"trim", "keep", "pad", "strip_silence", "mute", "loop", "reverse", "split"},
     "pitch": {"speed", "time_stretch", "pitch_shift", "resample"},
     "filters": {"low_pass", "high_pass", "band_pass", "low_shelf", "high_shelf", "peak_eq", "notch"},
     "space": {"reverb", "echo"},
     "color": {"distortion", "bitcrush", "chorus", "phaser", "tremolo"},
     "dynamics": {"compressor", "limiter", "gate"},
-    "repair": {"denoise"},
+    "repair": {"denoise", "declick", "declip"},
     "stereo": {"mono", "pan", "swap_channels", "width", "downmix"},
     "mix": {"add"},
 }
-CHANGES_LENGTH = {"trim", "keep", "pad", "strip_silence", "loop", "speed", "time_stretch", "resample", "add"}
+CHANGES_LENGTH = {"trim", "keep", "pad", "strip_silence", "loop", "speed", "time_stretch", "resample", "add", "split"}
 UNIT_SUFFIXES = ("_db", "_hz", "_s", "db", "hz", "lufs", "semitones", "ratio", "percent")
 # Parameters without a physical unit: counts, fractions from 0 to 1, a filter's q, a position, a file.
-UNITLESS = {"count", "channels", "bits", "harmonics", "q", "size", "wet", "mix", "feedback", "depth", "position", "path"}
+UNITLESS = {"count", "channels", "bits", "harmonics", "q", "size", "wet", "mix", "feedback", "depth", "position", "path", "parts", "part"}
 OPS = all_operations()
 
 
@@ -87,7 +87,7 @@ def test_loading_every_operation_does_not_import_torch():
 @pytest.mark.parametrize("op", OPS, ids=lambda o: o.name)
 def test_every_operation_is_deterministic_and_takes_any_array_layout(op):
     """Regions hand operations strided views; pedalboard and scipy must see the same audio either way."""
-    params = {"path": str(FREEDESKTOP / "bell.oga")} if op.name == "add" else {}
+    params = {"add": {"path": str(FREEDESKTOP / "bell.oga")}, "split": {"parts": 2, "part": 2}}.get(op.name, {})
     wide = noise(1.0, channels=4, seed=3)
     view = wide[::2, SR // 4 : 3 * SR // 4]  # two channels, 0.5 s, neither row- nor column-contiguous
     assert not view.flags.c_contiguous

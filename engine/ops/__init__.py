@@ -14,7 +14,7 @@ from .registry import (
     operation,
 )
 
-MODULES = ["level", "time", "pitch", "filters", "space", "color", "dynamics", "repair", "stereo", "mix"]
+MODULES = ["level", "time", "pitch", "filters", "space", "color", "dynamics", "repair", "stereo", "mix", "declick", "declip", "split"]
 
 
 def load_all() -> None:

@@ -84,7 +84,8 @@ def pitch_shift(samples: np.ndarray, sample_rate: int, semitones: float) -> np.n
 
     Unlike `speed`, the length stays the same; like it, the whole spectrum moves,
     formants included, so voices shifted far up sound small ("chipmunk").
-    Shifts beyond an octave or so sound artificial.
+    Shifts beyond an octave or so sound artificial. Fractions are exact, to
+    retune: from A=435 Hz to A=440 Hz is 12 * log2(440 / 435) = 0.198 semitones.
     """
     if semitones == 0:
         return samples

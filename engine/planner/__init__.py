@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from ..errors import NotUnderstood
 from ..plan import EditPlan, Region, Step
 from .clause import Clause
+from .formats import lift_output
 from .lexicon import is_known
 from .limits import check_ranges
 from .neural import sources, task, unknown
@@ -82,7 +83,7 @@ def make_plan(instruction: str, unread: Unread | None = None) -> EditPlan:
     planner = _Planner(instruction, low, frozenset(flags), tuple(paths), unread)
     steps = planner.run()
     check_ranges(steps)  # a value out of its operation's range is refused, never clamped
-    return EditPlan(instruction=instruction, steps=steps)
+    return lift_output(EditPlan(instruction=instruction, steps=steps))
 
 
 _HINT = "`sao plan \"...\"` shows how an instruction is read; docs/planner.md lists the phrasings"

@@ -1,7 +1,8 @@
 """Which clauses need the model.
 
 Two kinds of evidence:
-- Task words that no DSP operation can honour: dereverberation, declipping,
+- Task words that no DSP operation can honour: dereverberation, removing
+  distortion or glitches (clicks and clipping are DSP: restore.py),
   super-resolution, inpainting, reordering, generation, remixing into a style
   or mood, restoring dynamics, voice conversion (`task`).
 - A sound source where DSP only sees the whole file (`sources`): a source verb
@@ -33,7 +34,7 @@ from .text import CONTENT, DETERMINERS, PREPOSITIONS, STOPWORDS, VERBS, WHOLE
 _RESTORE = r"(?:restor|recover|reconstruct|repair|bring\s+back|rebuild|extend|expand)\w*"
 _TASKS = [
     ("dereverberation", r"\bde-?reverb\w*|\bdereverberat\w*|\b(?:remove|reduce|cut|kill|get\s+rid\s+of|take\s+out|eliminate|strip|less|lose|fix|lower)\s+(?:the\s+|all\s+(?:the\s+)?|any\s+|some\s+(?:of\s+the\s+)?)?(?:reverb\w*|echo\w*|room\s+(?:sound|tone|reflections?|acoustics|echo)|reflections?|reverberation|\w+\s+effect)\b|\b(?:dry|drier|dryer)\b|\b(?:too|so)\s+(?:much\s+)?(?:reverb\w*|echo\w*|roomy|wet)\b"),
-    ("declipping", r"\bde-?clip\w*|\b(?:remove|fix|repair|restore|undo|reduce|get\s+rid\s+of|clean\s+up)\s+(?:the\s+|all\s+(?:the\s+)?|any\s+)?(?:clipping|clipped\s+\w+|distortion|crackl\w*|clicks?|pops?|dropouts?|glitch\w*|artifacts?|artefacts?)\b|\bde-?click\w*|\bde-?crackl\w*"),
+    ("repair", r"\b(?:remove|fix|repair|restore|undo|reduce|get\s+rid\s+of|clean\s+up)\s+(?:the\s+|all\s+(?:the\s+)?|any\s+)?(?:distortion|dropouts?|glitch\w*|artifacts?|artefacts?)\b"),
     ("super-resolution", (r"\bsuper[\s-]?resol\w*|\bbandwidth\s+extension\b|\bupscal\w*|\bupsampl\w*(?!\s+(?:it\s+)?to\s+\d)|\b(?:enhance|improve|increase|boost|restore|upgrade|raise|better)\w*\s+(?:the\s+)?(?:overall\s+)?(?:audio\s+|sound\s+)?(?:quality|fidelity|resolution)\b"
      # "restore the high frequencies", "restore this low-quality recording to full bandwidth", "recover the lost high end"
      rf"|\b{_RESTORE}\b(?:\s+[a-z'-]+){{0,5}}?\s+(?:(?:to|the|its|full|original|missing|lost)\s+)*(?:high\s+frequencies|high\s+end|highs|treble|bandwidth|top\s+end|fidelity|(?:full|original|high|higher)\s+(?:quality|resolution)|full\s+(?:frequency\s+)?(?:range|spectrum))\b"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ..plan import Step
+from . import formats, parts, restore, sides
 from .channels import downmix_stereo
 from .clause import Clause
 from .cutting import (
@@ -69,6 +70,8 @@ def by_decibels(c: Clause, m: re.Match) -> list[Step] | None:
 
 
 RULES: list[Rule] = [
+    # which channels, then splits, file formats and repairs (topic modules: their words are unambiguous)
+    *sides.RULES, *parts.RULES, *formats.RULES, *restore.RULES,
     # named operations, cuts first: they read the region phrase themselves
     add_clip, strip_silence, pad, trim_region, keep_length, fade, loop,
     swap_channels, reverse,  # "reverse the channels" is a swap
@@ -132,4 +135,4 @@ def match(c: Clause) -> list[Step]:
     for rank, position, _, s in sorted(found, key=lambda f: (f[0], f[1])):
         winner.setdefault(s.op, (rank, position))
     kept = [f for f in found if winner[f[3].op] == (f[0], f[1])]
-    return [f[3] for f in sorted(kept, key=lambda f: (f[1], f[2]))]
+    return sides.limit_to_channels([f[3] for f in sorted(kept, key=lambda f: (f[1], f[2]))])

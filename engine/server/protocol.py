@@ -87,7 +87,7 @@ def request_to_dict(request: "EditRequest") -> dict:
     return {
         "input": request.input,
         "plans": [p.to_dict() for p in request.plans],
-        "output": {"path": o.path, "sample_rate": o.sample_rate, "channels": o.channels, "bits": o.bits, "clip": o.clip},
+        "output": {"path": o.path, "sample_rate": o.sample_rate, "channels": o.channels, "bits": o.bits, "clip": o.clip, "encoding": o.encoding},
         "engine": request.engine,
         "force": request.force,
         "sidecar": request.sidecar,
@@ -125,6 +125,7 @@ def request_from_dict(d: object) -> "EditRequest":
             channels=_get(o, "channels", (int, type(None)), None),
             bits=_get(o, "bits", (int, type(None)), None),
             clip=clip,
+            encoding=_get(o, "encoding", (str, type(None)), None),
         ),
         engine=engine,
         force=_get(d, "force", bool, False),
@@ -170,12 +171,13 @@ class ServedOutcome:
     output_sha256: str | None
     warnings: list[str] = field(default_factory=list)
     sidecar: dict | None = None
+    parts: list[dict] = field(default_factory=list)
 
 
 def outcome_to_dict(outcome: "EditOutcome") -> dict:
     channels, frames = outcome.samples.shape
     return {"sample_rate": outcome.sample_rate, "frames": int(frames), "channels": int(channels),
-            "output_sha256": outcome.output_sha256, "warnings": outcome.warnings, "sidecar": outcome.sidecar}
+            "output_sha256": outcome.output_sha256, "warnings": outcome.warnings, "sidecar": outcome.sidecar, "parts": outcome.parts}
 
 
 def outcome_from_dict(d: dict) -> ServedOutcome:

@@ -27,7 +27,7 @@ def chain(
     input: str = typer.Argument(..., help="Audio file to edit, or '-' for stdin."),
     instructions: Optional[List[str]] = typer.Argument(None, help="Instructions, applied in order."),
     steps_file: Optional[Path] = typer.Option(None, "--file", "-F", help="A steps file: one instruction per line, '#' starts a comment."),
-    output: str = typer.Option(..., "--output", "-o", help="Output file, or '-' for WAV on stdout."),
+    output: str = typer.Option(..., "--output", "-o", help="Output file, or '-' for WAV on stdout; a folder for a split's parts."),
     keep_intermediates: bool = typer.Option(False, "--keep-intermediates", help="Also write OUT.step1.wav, OUT.step2.wav, ... after each step but the last."),
     engine: options.Engine = options.ENGINE,
     planner: options.Planner = options.PLANNER,
@@ -71,6 +71,7 @@ def chain(
         neural_settings,
         report,
         sidecar_target,
+        split_output,
     )
     from ..views import show_plan
 
@@ -86,6 +87,7 @@ def chain(
         for plan in plans:
             show_plan(plan, as_json)
         return
+    output = split_output(plans, input, output, play, plot or plot_file is not None) or output
     check_stdout_output(output)
     if as_json and output == "-":
         raise UsageError("--json cannot be combined with -o - (both would use stdout)")

@@ -15,7 +15,7 @@ from ..errors import handle_errors
 def edit(
     input: str = typer.Argument(..., help="Audio file to edit, or '-' to read it from stdin."),
     instruction: str = typer.Argument(..., help='What to do, in plain English, e.g. "trim the first second, then add a small room reverb".'),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file, or '-' for WAV on stdout. Default: <stem>.edited.<ext> beside the input."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file, or '-' for WAV on stdout. Default: <stem>.edited.<ext> beside the input. A split writes <stem>.partNN.<ext> into this folder (or beside the input)."),
     engine: options.Engine = options.ENGINE,
     planner: options.Planner = options.PLANNER,
     no_cache: bool = options.NO_CACHE,
@@ -59,6 +59,7 @@ def edit(
         neural_settings,
         report,
         sidecar_target,
+        split_output,
     )
     from ..views import show_plan
 
@@ -67,6 +68,7 @@ def edit(
     if dry_run:
         show_plan(plans[0], as_json)
         return
+    output = split_output(plans, input, output, play, plot or plot_file is not None) or output
     if output is None:
         if input == "-":
             raise UsageError("reading from stdin needs -o (a file, or '-' for stdout)")

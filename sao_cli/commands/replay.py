@@ -43,7 +43,7 @@ def replay(
     request = EditRequest(
         input=source,
         plans=[EditPlan.from_dict(step["plan"]) for step in data["steps"]],
-        output=OutputSpec(out, rec.get("sample_rate"), rec.get("channels"), rec.get("bits"), rec.get("clip", "limit")),
+        output=OutputSpec(out, rec.get("sample_rate"), rec.get("channels"), rec.get("bits"), rec.get("clip", "limit"), rec.get("encoding")),
         engine="auto",
         force=force,
         sidecar=sidecar_target(out, False, None),
