@@ -25,9 +25,9 @@ def steps_of(text: str) -> list[tuple]:
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("make it 3 dB louder in the left channel only", [("gain", {"db": 3.0}, [0])]),
+    ("make it 3 dB louder in the left channel only", [("louder", {"db": 3.0}, [0])]),
     ("turn the right channel down 4 dB", [("gain", {"db": -4.0}, [1])]),
-    ("the left channel is too quiet", [("gain", {"db": 6.0}, [0])]),
+    ("the left channel is too quiet", [("louder", {"db": 6.0}, [0])]),
     ("boost the bass on the right side", [("low_shelf", {"freq_hz": 150.0, "gain_db": 5.0}, [1])]),
     ("high pass the left channel at 100 Hz", [("high_pass", {"cutoff_hz": 100.0}, [0])]),
     ("mute channel 2", [("mute", {}, [1])]),
@@ -40,7 +40,7 @@ def test_planner_reads_channel_phrases(text, expected):
 @pytest.mark.parametrize("text,op", [
     ("pan it to the left channel", "pan"),
     ("swap the left and right channels", "swap_channels"),
-    ("make it louder", "gain"),
+    ("make it louder", "louder"),
 ])
 def test_moving_sound_between_sides_is_left_to_the_stereo_rules(text, op):
     assert [(s.op, s.channels) for s in make_plan(text).steps] == [(op, None)]

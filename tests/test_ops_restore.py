@@ -216,8 +216,8 @@ def test_sao_edit_declicks_and_declips_a_real_recording_end_to_end(tmp_path):
     ("Remove the clipping.", [("declip", {})]),
     ("it's clipping", [("declip", {})]),
     ("declip it, then normalize", [("declip", {}), ("normalize", {"peak_db": -1.0})]),
-    ("pop music, make it louder", [("gain", {"db": 6.0})]),
-    ("by amplifying/clipping", [("gain", {"db": 6.0})]),  # "amplifying" stays the level rule's
+    ("pop music, make it louder", [("louder", {"db": 6.0})]),
+    ("by amplifying/clipping", [("louder", {"db": 6.0})]),  # "amplifying" stays the level rule's
 ])
 def test_planner_reads_repairs(text, steps):
     from engine.planner import make_plan

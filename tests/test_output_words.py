@@ -33,7 +33,7 @@ def plan_of(text: str) -> tuple[list, dict | None]:
     ("export as 8-bit A-law wav", [], {"bits": 8, "encoding": "alaw"}),
     ("make it 44.1k stereo 16 bit", [("resample", {"hz": 44100})], {"bits": 16, "channels": 2}),
     ("set the bit depth to 24", [], {"bits": 24}),
-    ("make it louder, then convert to 24-bit PCM", [("gain", {"db": 6.0})], {"bits": 24, "encoding": "pcm"}),
+    ("make it louder, then convert to 24-bit PCM", [("louder", {"db": 6.0})], {"bits": 24, "encoding": "pcm"}),
     ("sixteen bit please", [], {"bits": 16}),
 ])
 def test_format_words_set_the_output_not_a_step(text, steps, output):
@@ -53,7 +53,7 @@ def test_effect_words_and_plain_rates_keep_their_rules(text, op):
 
 
 def test_a_depth_that_describes_the_input_is_ignored():
-    assert plan_of("I have a 24-bit file, make it louder") == ([("gain", {"db": 6.0})], None)
+    assert plan_of("I have a 24-bit file, make it louder") == ([("louder", {"db": 6.0})], None)
 
 
 def test_plan_json_round_trip_and_old_plans_still_load():
