@@ -68,13 +68,15 @@ class EditPlan:
     instruction: str
     steps: list[Step] = field(default_factory=list)
     version: int = PLAN_VERSION
+    ignored: list[str] = field(default_factory=list)  # the instruction's words the planner did not use (story, unread clauses)
 
     @property
     def needs_model(self) -> bool:
         return any(s.engine == "neural" for s in self.steps)
 
     def to_dict(self) -> dict:
-        return {"version": self.version, "instruction": self.instruction, "steps": [s.to_dict() for s in self.steps]}
+        return {"version": self.version, "instruction": self.instruction, "steps": [s.to_dict() for s in self.steps],
+                "ignored": list(self.ignored)}
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -85,7 +87,10 @@ class EditPlan:
             raise UsageError("not a plan: expected a JSON object with 'steps'")
         if d.get("version", PLAN_VERSION) != PLAN_VERSION:
             raise UsageError(f"plan version {d.get('version')} is not supported (this sao reads version {PLAN_VERSION})")
-        return cls(instruction=d.get("instruction", ""), steps=[Step.from_dict(s) for s in d["steps"]])
+        ignored = d.get("ignored") or []  # absent from plans written before it existed
+        if not isinstance(ignored, list) or not all(isinstance(w, str) for w in ignored):
+            raise UsageError("a plan's 'ignored' must be a list of strings")
+        return cls(instruction=d.get("instruction", ""), steps=[Step.from_dict(s) for s in d["steps"]], ignored=ignored)
 
 
 def neural_step(text: str, region: Region | None = None) -> Step:

@@ -26,7 +26,9 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import NotUnderstood
 from ..plan import EditPlan, Region, Step
-from .clause import Clause
+from .clause import Clause, leftover
+from .concepts import concept_of, explain
+from .framing import Part, active, frame, imperative
 from .lexicon import is_known
 from .neural import sources, task, unknown
 from .regions import Where
@@ -52,6 +54,8 @@ class Parsed:
     where: Where | None = None
     words: list[str] = field(default_factory=list)
     bare: bool = False  # a noun phrase with no verb of its own: "the rain falling in the distance", "revving up"
+    asks: bool = False  # a request's clause (not a remark or a story): unread, it is refused rather than set aside
+    leftover: list[tuple[int, str]] = field(default_factory=list)  # words no rule used
 
     @property
     def ok(self) -> bool:
@@ -78,7 +82,8 @@ def make_plan(instruction: str, unread: Unread | None = None) -> EditPlan:
     hidden = _PATH.sub(hide, instruction.replace("§", " "))  # "§" marks the paths set aside
     flags, low = find_constraints(lower(hidden))
     planner = _Planner(instruction, low, frozenset(flags), tuple(paths), unread)
-    return EditPlan(instruction=instruction, steps=planner.run())
+    steps = planner.run()
+    return EditPlan(instruction=instruction, steps=steps, ignored=planner.ignored_words())
 
 
 _HINT = "`sao plan \"...\"` shows how an instruction is read; docs/planner.md lists the phrasings"
@@ -91,47 +96,80 @@ def _refusal(what: str) -> str:
 class _Planner:
     def __init__(self, original: str, low: str, flags: frozenset[str], paths: tuple[str, ...], unread: Unread | None = None):
         self.original, self.low, self.flags, self.paths, self.unread = original, low, flags, paths, unread
+        self.ignored: list[tuple[int, str]] = []  # (position, words) of what was not used
+        self.unclear: list[str] = []  # refusals held back while reading context: used only if nothing is read
+        self.strict = True
 
     def run(self) -> list[Step]:
-        steps = self.flatten(self.read())
+        """The requests' steps; the context's only when the requests give none (nothing asked, or "how do I do this?")."""
+        parts = frame(self.low)
+        asked = [p for p in parts if p.asks]
+        done = self.read(asked) if asked else []
+        if not any(p.steps for p in done):
+            self.ignored, self.strict = [], False
+            asked = [p for p in parts if p.kind != "aside"]
+            done = self.read(asked)
+        steps = self.flatten(done)
         if not steps:
+            if self.unclear:
+                raise NotUnderstood(self.unclear[0], hint=_HINT)
             raise NotUnderstood(_refusal(f'"{self.original.strip()}"'), hint=_HINT)
+        self.ignored.extend((p.start, self.original[p.start:p.end]) for p in parts if p not in asked)
         return steps
 
-    def read(self) -> list[Parsed]:
+    def ignored_words(self) -> list[str]:
+        """What was not used, in the order of the text, as the user wrote it (trimmed of punctuation)."""
+        words = (w.strip(" \n\t,;:.!?…-\"'“”‘’()[]*") for _, w in sorted(self.ignored))
+        return list(dict.fromkeys(w for w in words if w))
+
+    def pieces(self, part: Part) -> list[Piece]:
+        """The clauses of one part; the first is never joined to what came before."""
+        found = [Piece(part.start + p.start, part.start + p.end, p.soft) for p in split_clauses(self.low[part.start:part.end])]
+        return [replace(found[0], soft=False), *found[1:]] if found else []
+
+    def read(self, parts: list[Part]) -> list[Parsed]:
         """Every clause read; an unread one is joined to a neighbour, sent to the model, or refused."""
         done: list[Parsed] = []
-        pending: Parsed | None = None  # an unread clause waiting for the next one
-        for piece in split_clauses(self.low):
-            if done and done[-1].steps and not _neural_only(done[-1]) and _REFERS_BACK.match(normalise(self.low[piece.start:piece.end])):
-                continue  # "it sounds muffled, fix that": the remark already asked for the fix
-            p = self.parse(piece, done[-1] if done and piece.soft else None)
-            if p is None:
-                continue
-            if pending is not None:
-                joined = self.parse(Piece(pending.piece.start, piece.end, pending.piece.soft))
-                if joined is not None and joined.ok and (_harmless(pending) or _neural_only(joined)):
-                    done.append(joined)  # "Music piece. Instruction: repeat.", "[have] an engine idling, then revving up instead of the rain"
+        for part in parts:
+            floor = len(done)  # clauses of earlier parts are not joined to this one's
+            pending: Parsed | None = None  # an unread clause waiting for the next one
+            pieces = self.pieces(part)
+            for piece in pieces:
+                last = done[-1] if len(done) > floor else None
+                if last and last.steps and not _neural_only(last) and _REFERS_BACK.match(normalise(self.low[piece.start:piece.end])):
+                    continue  # "it sounds muffled, fix that": the remark already asked for the fix
+                p = self.parse(piece, last if piece.soft else None)
+                if p is None:
+                    continue
+                p.asks = part.asks and ((part.marked and piece is pieces[0]) or imperative(p.words))
+                if pending is not None:
+                    joined = self.parse(Piece(pending.piece.start, piece.end, pending.piece.soft))
+                    if joined is not None and joined.ok and (_harmless(pending) or _neural_only(joined)):
+                        done.append(joined)  # "Music piece, repeat it", "[have] an engine idling, then revving up instead of the rain"
+                        pending = None
+                        continue
+                    done.append(self.fallback(pending))
                     pending = None
+                last = done[-1] if len(done) > floor else None
+                if last and _neural_only(last) and p.bare and (_neural_only(p) or not p.ok and not _harmless(p)):
+                    # more of the model's words: "play the bell first, then the rain", "swap the dog and the engine idling and then revving up"
+                    last.piece = Piece(last.piece.start, piece.end, last.piece.soft)
+                    last.steps = [_neural(self.text(last.piece))]
                     continue
+                if p.ok:
+                    done.append(p)
+                    continue
+                if last:  # perhaps the split was wrong: "swap left | and right"
+                    joined = self.parse(Piece(last.piece.start, piece.end, last.piece.soft))
+                    if joined is not None and joined.ok and _key(joined) != _key(last):
+                        done[-1] = joined
+                        continue
+                pending = p
+            if pending is not None:
                 done.append(self.fallback(pending))
-                pending = None
-            if done and _neural_only(done[-1]) and p.bare and (_neural_only(p) or not p.ok and not _harmless(p)):
-                # more of the model's words: "play the bell first, then the rain", "swap the dog and the engine idling and then revving up"
-                done[-1].piece = Piece(done[-1].piece.start, piece.end, done[-1].piece.soft)
-                done[-1].steps = [_neural(self.text(done[-1].piece))]
-                continue
-            if p.ok:
-                done.append(p)
-                continue
-            if done:  # perhaps the split was wrong: "swap left | and right"
-                joined = self.parse(Piece(done[-1].piece.start, piece.end, done[-1].piece.soft))
-                if joined is not None and joined.ok and _key(joined) != _key(done[-1]):
-                    done[-1] = joined
-                    continue
-            pending = p
-        if pending is not None and not (done and _harmless(pending)):  # "the volume is low" beside a real edit is context
-            done.append(self.fallback(pending))
+        for p in done:
+            if p.steps:
+                self.ignored.extend(p.leftover)
         return done
 
     def flatten(self, done: list[Parsed]) -> list[Step]:
@@ -140,6 +178,8 @@ class _Planner:
         steps: list[Step] = []
         previous: Parsed | None = None
         for p in done:
+            if not p.steps:
+                continue
             if p.piece.soft and previous is not None and _neural_only(p) and _neural_only(previous):
                 previous.piece = Piece(previous.piece.start, p.piece.end, previous.piece.soft)
                 steps[-1] = _neural(self.text(previous.piece))
@@ -161,7 +201,7 @@ class _Planner:
         norm = normalise(self.low[piece.start:piece.end])
         if not norm:
             return None
-        norm = as_request(norm)
+        norm = active(as_request(norm))
         first = norm.split()[0]
         own_verb = first in VERBS
         bare = not own_verb and _bare(norm.split())
@@ -192,22 +232,26 @@ class _Planner:
         if regions:  # one copy of each step per region ("mute the first and last second")
             steps = [replace(s, region=r, params=dict(s.params)) for r in regions for s in steps]
         result.steps = steps
+        result.leftover = [(piece.start, w) for w in leftover(c)]
         return result
 
     def fallback(self, p: Parsed) -> Parsed:
-        """An unread clause: the model's if it asks for an edit, else a refusal."""
+        """An unread clause: the `unread` hook's steps, else a refusal when it asks for a signal-processing
+        edit the rules could not read, else it is set aside and listed as ignored."""
         text = self.text(p.piece)
         if self.unread is not None:
             steps = self.unread(text)
             if steps:
                 p.steps = steps
                 return p
-        request = any(w in VERBS or w in ("sound", "sounds", "like") for w in p.words) or (
-            len(p.words) > 1 and p.words[1] in ("it", "this", "them", "everything"))  # "autotune it": an unknown verb
-        if request and any(unknown(w) for w in p.words):
-            p.steps = [_neural(text)]
-            return p
-        raise NotUnderstood(_refusal(f'"{text}"'), hint=_HINT)
+        concept = concept_of(" ".join(p.words))
+        if concept is not None and p.asks:
+            message = explain(text, concept)
+            if self.strict:
+                raise NotUnderstood(message, hint=_HINT)
+            self.unclear.append(message)
+        self.ignored.append((p.piece.start, text))
+        return p
 
 
 def _neural(text: str, region: Region | None = None) -> Step:

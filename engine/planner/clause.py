@@ -178,3 +178,26 @@ class Clause:
         if w.anchor == "end":
             return -self.edge_length(), None
         return w.start_s, w.end_s
+
+
+_FILLER = STOPWORDS | WHOLE | DETERMINERS | PREPOSITIONS | VERBS
+
+
+def leftover(c: Clause) -> list[str]:
+    """The runs of words no rule used that name something (a number, a word the planner doesn't know):
+    "make it louder from the 1940s" leaves "from the 1940s". Said back to the user as ignored."""
+    runs: list[list[str]] = [[]]
+    for token in c.work.split():
+        if "#" in token or token == "@":
+            runs.append([])
+        else:
+            runs[-1].append(token)
+    found = []
+    for run in runs:
+        while run and run[0] in ("and", "or", "but", "then", "so", "it", "this", "that"):
+            run.pop(0)
+        while run and run[-1] in _FILLER and not any(ch.isdigit() for ch in run[-1]):
+            run.pop()
+        if any(any(ch.isdigit() for ch in w) or (w not in _FILLER and len(w) > 2) for w in run):
+            found.append(" ".join(run))
+    return found

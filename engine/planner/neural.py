@@ -28,12 +28,14 @@ import re
 from .clause import Clause
 from .intensity import ADJECTIVE_MODIFIER, DIRECTION, LARGE_WORDS, SMALL_WORDS
 from .lexicon import is_known
-from .text import CONTENT, DETERMINERS, PREPOSITIONS, STOPWORDS, VERBS, WHOLE
+from .concepts import ARTEFACTS
+from .text import CONTENT, DETERMINERS, PREPOSITIONS, STOPWORDS, VERBS, WHOLE, singular
 
 _RESTORE = r"(?:restor|recover|reconstruct|repair|bring\s+back|rebuild|extend|expand)\w*"
 _TASKS = [
     ("dereverberation", r"\bde-?reverb\w*|\bdereverberat\w*|\b(?:remove|reduce|cut|kill|get\s+rid\s+of|take\s+out|eliminate|strip|less|lose|fix|lower)\s+(?:the\s+|all\s+(?:the\s+)?|any\s+|some\s+(?:of\s+the\s+)?)?(?:reverb\w*|echo\w*|room\s+(?:sound|tone|reflections?|acoustics|echo)|reflections?|reverberation|\w+\s+effect)\b|\b(?:dry|drier|dryer)\b|\b(?:too|so)\s+(?:much\s+)?(?:reverb\w*|echo\w*|roomy|wet)\b"),
-    ("declipping", r"\bde-?clip\w*|\b(?:remove|fix|repair|restore|undo|reduce|get\s+rid\s+of|clean\s+up)\s+(?:the\s+|all\s+(?:the\s+)?|any\s+)?(?:clipping|clipped\s+\w+|distortion|crackl\w*|clicks?|pops?|dropouts?|glitch\w*|artifacts?|artefacts?)\b|\bde-?click\w*|\bde-?crackl\w*"),
+    # clicks, pops, crackle and clipping are artefacts that signal processing removes (concepts.ARTEFACTS); distortion and dropouts are not
+    ("restoration", r"\b(?:remove|fix|repair|restore|undo|reduce|get\s+rid\s+of|clean\s+up)\s+(?:the\s+|all\s+(?:the\s+)?|any\s+)?(?:distortion|dropouts?|glitch\w*|artifacts?|artefacts?)\b"),
     ("super-resolution", (r"\bsuper[\s-]?resol\w*|\bbandwidth\s+extension\b|\bupscal\w*|\bupsampl\w*(?!\s+(?:it\s+)?to\s+\d)|\b(?:enhance|improve|increase|boost|restore|upgrade|raise|better)\w*\s+(?:the\s+)?(?:overall\s+)?(?:audio\s+|sound\s+)?(?:quality|fidelity|resolution)\b"
      # "restore the high frequencies", "restore this low-quality recording to full bandwidth", "recover the lost high end"
      rf"|\b{_RESTORE}\b(?:\s+[a-z'-]+){{0,5}}?\s+(?:(?:to|the|its|full|original|missing|lost)\s+)*(?:high\s+frequencies|high\s+end|highs|treble|bandwidth|top\s+end|fidelity|(?:full|original|high|higher)\s+(?:quality|resolution)|full\s+(?:frequency\s+)?(?:range|spectrum))\b"
@@ -48,9 +50,19 @@ _TASKS = [
     ("generation", r"\bgenerat\w*|\bcompos(?:e|ing)\b|\btext[\s-]to[\s-]speech\b|\btts\b|\bsynthesi[sz]e\s+(?:a|an|some)\b"),
     ("style", r"\bremix\w*|\bre-?arrang\w*|\bre-?orchestrat\w*|\bgenre\b|\bin\s+the\s+style\s+of\b|\bstyle\s+(?:transfer|of)\b|\bcover\s+version\b|\b(?:jazz|blues|rock|metal|pop|techno|edm|hip[\s-]?hop|classical|country|reggae|orchestral|acoustic|punk|folk|disco|funk|trap|ambient\s+music)\s+(?:version|style|genre|cover|arrangement|song|track)\b|\bmood\b|\b(?:happier|sadder|more\s+(?:relax\w*|happy|sad|upbeat|energetic|calm|melanchol\w*|cheerful|joyful|romantic|scary|tense|peaceful))\b"),
     ("dynamics restoration", r"\bde-?compress\w*|\brestore\s+(?:the\s+)?dynamics\b|\b(?:over-?compress\w*|over-?limit\w*)|\bmore\s+dynamic\b|\bexpand\s+the\s+dynamic\w*|\bupward\s+expan\w*|\bless\s+(?:compressed|squashed|limited)\b"),
-    ("voice conversion", r"\bvoice\s+conversion\b|\bchange\s+(?:the\s+|his\s+|her\s+|their\s+)?(?:voice|speaker|singer|gender)\b|\b(?:different|another)\s+(?:voice|speaker|singer)\b|\bsound\s+like\s+(?:a\s+)?(?:woman|man|girl|boy|female|male|lady|guy)\b|\bgender\b"),
-    ("separation", r"\bkaraoke\b|\ba\s?cappella\b|\bacapella\b|\binstrumental\s+(?:version|only)\b|\bvocals?\s+only\b|\bstems?\b|\bde-?mix\w*|\bunmix\w*"),
-    ("restoration", r"^(?:fix|repair|restore)\s+(?:it|that|this|the\s+(?:audio|recording|sound|file|track|clip))$"),
+    ("voice conversion", r"\b(?:female|male|man|woman|girl|boy|men|women)(?:'s)?\b(?:\s+[a-z]+){0,3}?\s+(?:to|into|sound|sounds|sounding)\s+(?:like\s+)?(?:an?\s+)?(?:male|female|man|woman|girl|boy|masculine|feminine)\b"
+     r"|\bclon\w*\s+(?:the\s+|a\s+|my\s+|his\s+|her\s+)?voice|\bvoice\s+conversion\b|\bchange\s+(?:the\s+|his\s+|her\s+|their\s+)?(?:voice|speaker|singer|gender)\b|\b(?:different|another)\s+(?:voice|speaker|singer)\b|\bsound\s+like\s+(?:a\s+)?(?:woman|man|girl|boy|female|male|lady|guy)\b|\bgender\b"),
+    ("separation", r"\bkaraoke\b|\ba\s?cappella\b|\bacapella\b|\binstrumental\s+(?:version|only)\b|\bvocals?\s+only\b|\bstems?\b|\bde-?mix\w*|\bunmix\w*"
+     r"|\bsplit\s+(?:out|off|apart)\b|\bas\s+separate\s+(?:tracks|stems|files|parts|channels)\b"
+     # "get voice only", "just output the background music"
+     r"|\b(?:get|keep|extract|output|want|leave|hear|have)\s+(?:just\s+|only\s+)?(?:the\s+)?[a-z]+\s+only\b|\b(?:just|only)\s+(?:output|give\s+me|return|get|hear)\b"),
+    ("continuation", r"\bcontinuation\b|\b(?:extend|continue)\s+(?:it|this|that|the\s+[a-z]+(?:\s+[a-z]+)?|an?\s+[a-z]+(?:\s+[a-z]+)?|my\s+[a-z]+)\s*$"
+     r"|\bcontinue\s+(?:the\s+|this\s+)?(?:music|song|melody|track|playing|piece)\b"),
+    ("speech editing", r"\b(?:chang|replac|swap|edit|alter|correct|rewrit|substitut)\w*\s+(?:the\s+|a\s+|some\s+|one\s+|those\s+)?(?:[a-z]+\s+)?(?:words?|lyrics?|phrases?|sentences?|syllables?|lines?\s+(?:of|in)\s+the\s+(?:song|speech|dialogue))\b"
+     r"|\b(?:numbers?\s+of\s+)?words\s+within\b|\bsay\s+[\"'“]"),
+    ("restoration", r"^(?:fix|repair|restore)\s+(?:it|that|this|the\s+(?:audio|recording|sound|file|track|clip))$"
+     r"|\b(?:restore|repair)\s+(?:the\s+|this\s+|my\s+|an?\s+)?(?:[a-z]+\s+){0,3}?(?:vinyl|record|recording|tape|cassette|disc|audio|file|track|song|album|lp)\b(?!\s+to\b)"
+     r"|\bso\s+(?:that\s+)?it\s+sounds\s+(?:like\s+)?(?:new|brand\s+new|clean|pristine)\b"),
 ]
 _TASK_RES = [(name, re.compile(p)) for name, p in _TASKS]
 
@@ -78,6 +90,7 @@ _SOUND_WORDS = ("sound", "sounds", "noise", "noises")  # "the sound of ..."
 _LIKE = re.compile(
     r"(?:\b(?:sound|sounds|sounding|seem|seems|feel|feels|be|is|are|make\s+(?:it|this|them|everything)|^)\s+(?:more\s+|a\s+bit\s+|just\s+|a\s+little\s+|kind\s+of\s+|exactly\s+)?(?:like|as\s+if|as\s+though)|^like)\b"
 )
+_PREFER = re.compile(r"\b(?:have|use|hear|get|want)\s+[a-z' -]+?\s+(?:than|over)\s+[a-z' -]+")
 _TOKEN = re.compile(r"@|§[a-z]|[a-z][a-z'\-]*|[-+]?\d+(?:\.\d+)?")
 
 
@@ -94,9 +107,10 @@ def unknown(word: str, content_is_source: bool = False) -> bool:
     `content_is_source`, "voice" or "music" count too: added or removed, they
     are one sound among others.
     """
-    if content_is_source and word in CONTENT:
+    one = singular(word) if word != "vocals" else word  # "the vocals" is a stem in a mix; "the voices", "the songs" are the files
+    if content_is_source and one in CONTENT:
         return True
-    if not word[0].isalpha() or word in STOPWORDS or word in WHOLE or word in DETERMINERS or word in PREPOSITIONS:
+    if not word[0].isalpha() or word in STOPWORDS or one in WHOLE or word in DETERMINERS or word in PREPOSITIONS or word in ARTEFACTS or one in ARTEFACTS:
         return False
     return not any(p.fullmatch(word) for p in (SMALL_WORDS, LARGE_WORDS, DIRECTION, ADJECTIVE_MODIFIER))
 
@@ -227,6 +241,9 @@ def sources(c: Clause) -> str | None:
     level, time = any(op in _LEVEL_LIKE for op in c.ops), any(op in _TIME_LIKE for op in c.ops)
     if (level or time) and _level_source(tokens, named=level):
         return "changes one sound inside the mix"
+    prefer = _PREFER.search(c.work)
+    if prefer and any(unknown(t) for t in _TOKEN.findall(prefer.group(0))):
+        return "replaces a sound"  # "[I'd rather] have rain than the engine idling"
     like = _LIKE.search(c.work)
     if like and any(unknown(t) and not is_known(t) for t in _TOKEN.findall(c.work[like.end():])):  # "a *cheap* radio" is a rule's word
         return "asks for a sound only the model can make"

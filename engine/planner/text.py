@@ -107,8 +107,14 @@ WHOLE = CONTENT | word_set(
     file recording song sound sounds mix mixture sample piece take loop signal overall output master length duration
     volume level levels loudness gain tempo speed pace playback pitch tone timbre one 1 part parts section sections
     bit bits portion rest me us everybody they they're he's she's we're you're
+    video footage audiobook book lecture episode mp3 wav flac ogg aiff m4a stream
     """
 )
+
+
+def singular(word: str) -> str:
+    """'songs' -> 'song', 'voices' -> 'voice', 'mp3s' -> 'mp3': enough to find a word list's plurals."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 # function words, fillers and framing that name no sound
 STOPWORDS = word_set(

@@ -1,0 +1,212 @@
+"""Finding the request inside what people write: questions, wishes, feature requests and stories.
+
+People rarely type an imperative. They ask ("Is there a way to normalize my mp3s?"), wish ("I'd
+like to split my podcasts into chunks"), suggest a feature ("It would be nice to be able to pan
+left/right") or tell a story first ("I recorded a call ... Is there some way I can ..."). This
+module cuts the text into sentences and, in each, finds the *marker* that introduces a request:
+
+- a modal question: "is there a way to", "is it possible to", "how do I", "how can we", "what is
+  the best way to", "can you", "any ideas on", "I was wondering how to";
+- a wish: "I want to", "I'd like to", "I need to", "I'm trying to", "looking for a way to",
+  "in an effort to", "the goal is to", "I can't manage to";
+- a suggestion: "it would be nice to", "it would be great if ... could", "add an option to", "a
+  feature that lets you", "being able to", "the ability to", "allow";
+- a wish said of the sound: "... should be louder", "it needs to be slowed".
+
+The text after the marker (the *body*) is the request; the marker itself is blanked, and so is
+what comes before it in the same sentence, and a subordinate clause after it ("so that ...",
+"because ...", "for example ..."), which explain rather than ask. A sentence with no marker asks
+when one of its clauses starts with an imperative verb ("trim the start, then ..."). Every other
+sentence is *context*: the story around the request.
+
+The planner reads the requests first; only when they give no step (a request that refers back,
+"how do I do this?", or a text that is all story) does it read the context. All offsets are
+kept: blanking replaces characters with spaces.
+
+Pitfalls: a marker must be followed by the request, so "I want" alone ("I want some monster
+speech") is a marker but "I wanted" in a story is not; "can I" is a marker only at the start of
+a sentence or after a comma, since "the hum I can hear" is not a question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .text import VERBS
+
+_SUBJ = r"(?:i|we|you|u|one|someone|anyone|somebody|anybody|sao|it|this|they|people|users?)"
+_MODAL = r"(?:can|could|would|will|should|may|might|do|does|did|must|shall)"
+_WAY = (r"(?:ways?|chance|options?|settings?|possibilit(?:y|ies)|methods?|means|functions?|features?|tools?|tricks?|plugins?|plug-ins?"
+        r"|filters?|effects?|commands?|scripts?|programs?|apps?|solutions?|approach(?:es)?|modes?|techniques?|procedures?)")
+_FIX = r"(?:nice|great|good|cool|useful|helpful|awesome|handy|amazing|ideal|better|neat|lovely|fantastic|wonderful|perfect|beneficial|appreciated)"
+_ADV = r"(?:(?:really|very|so|super|also|even|just|still|actually|probably|definitely|maybe|perhaps|please|simply|somehow|easily|\(?\"?easily\"?\)?)\s+)*"
+_TAIL = rf"(?:(?:{_SUBJ}\s+)?(?:{_MODAL}\s+)?(?:be\s+able\s+to\s+|(?:possibly|just|also)\s+)*)"
+
+# Each marker ends where the request begins. Tried at the start of the body again after a match,
+# so chains unwind: "I think it would be nice to have a way to normalize ..." -> "normalize ...".
+_MARKERS = [
+    # modal questions
+    rf"(?:is|are)\s+there\s+(?:a|an|any|some)\s+(?:\w+\s+){{0,2}}?{_WAY}\s+(?:(?:to|for|of|in\s+which|that|which|whereby)\s+|(?:that\s+)?{_SUBJ}\s+(?:{_MODAL}\s+)?)?",
+    rf"(?:is|would|will|was)\s+it\s+(?:be\s+)?(?:at\s+all\s+)?(?:\w+\s+)?(?:possible|feasible|easy|hard|difficult|doable|realistic|an?\s+option)\s+(?:for\s+(?:me|us|you|sao)\s+)?(?:to\s+)?",
+    rf"(?:is|are)\s+(?:this|it|the\s+\w+|sao|there\s+anything)\s+(?:able|applicable|usable|capable|suitable|meant)\s+(?:to|of|for)\s+",
+    rf"how\s+(?:{_MODAL}\s+)?{_SUBJ}\s+(?:{_MODAL}\s+)?(?:go\s+about\s+|best\s+|easily\s+|actually\s+)?(?:\w+ing\s+)?",
+    r"how\s+to\s+",
+    rf"(?:what|which)(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:the\s+|a\s+)?(?:best|easiest|simplest|quickest|right|correct|proper|recommended|fastest|cleanest|good|standard|usual)\s+(?:\w+\s+)?(?:ways?|methods?|approach|tools?|filters?|plugins?|settings?|options?|practice|procedure)\s+(?:to|for|of)\s+",
+    rf"(?:what|which)\s+(?:\w+\s+){{0,3}}?(?:{_MODAL})\s+(?:{_SUBJ}\s+)?(?:\(if\s+any\)\s+)?(?:use|be\s+(?:helpful|used|useful|needed))\s+(?:to|for)\s+",
+    rf"(?:can|could|would|will)\s+(?:you|u|anyone|anybody|someone|somebody|sao|it|this|we|i|one)\s+{_ADV}(?:(?:help|show|tell|teach|explain|advise|point)\s+(?:me\s+|us\s+)?(?:how\s+to\s+|to\s+|with\s+|on\s+how\s+to\s+)?|recommend\s+(?:(?:a|some)\s+way\s+to\s+|how\s+to\s+)?|suggest\s+(?:(?:a|some)\s+way\s+to\s+|how\s+to\s+)?)?",
+    rf"(?:can|could)\s+(?:anybody|anyone|someone|somebody|you)\s+(?:please\s+)?(?:advise|recommend|suggest|tell|show)\s+(?:me\s+|us\s+)?(?:how\s+to\s+|a\s+way\s+to\s+)?",
+    r"any\s+(?:ideas?|tips?|suggestions?|advice|recommendations?|help|pointers?|thoughts?|hints?)\s+(?:(?:on|about|for|regarding|as\s+to|to)\s+)?(?:how\s+(?:to|i\s+can|we\s+can|i\s+could)\s+)?",
+    rf"(?:i\s+was|i'm|i\s+am|we\s+were|we're)\s+wondering\s+(?:if|how|whether|what)\s+(?:to\s+)?(?:{_SUBJ}\s+(?:{_MODAL}\s+)?)?(?:ever\s+)?",
+    rf"(?:do|does)\s+(?:we|you|it|sao|this|anyone|anybody)\s+(?:have|know|support|offer)\s+(?:of\s+)?(?:any|a|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|for|of)\s+",
+    rf"(?:do|does)\s+(?:anyone|anybody|someone|somebody)\s+know\s+(?:how\s+to|if|whether|a\s+way\s+to)\s+(?:(?:i|we|you)\s+(?:can|could)\s+)?",
+    # wishes
+    rf"(?:i|we)(?:'d|\s+would|\s+really|\s+just|\s+also|\s+simply)?\s+(?:like|love|want|need|wish|prefer|hope)\s+(?:you\s+|it\s+|sao\s+|someone\s+)?to\s+",
+    r"(?:i|we)\s+(?:want|need|wish\s+for|would\s+like|'d\s+like)\s+(?=a\b|an\b|some\b|the\b|to\b|it\b|this\b|my\b|all\b|every\b)",
+    rf"(?:i'm|i\s+am|we're|we\s+are|i've\s+been|we've\s+been)\s+{_ADV}(?:trying|looking|hoping|wanting|attempting|planning|struggling|aiming)\s+(?:to|for\s+(?:a|an|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|that|for))\s+",
+    rf"(?:looking|searching)\s+for\s+(?:a|an|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|that|for)\s+",
+    r"(?:i|we)\s+(?:have|need|got)\s+to\s+",
+    r"(?:i|we)\s+(?:tried|try|attempted)\s+to\s+",
+    r"(?:in\s+an?\s+(?:effort|attempt|bid))\s+to\s+",
+    r"(?:i|we)\s+(?:still\s+)?(?:cannot|can't|can\s+not|couldn't|could\s+not)\s+(?:manage\s+to|figure\s+out\s+how\s+to|seem\s+to|find\s+(?:a|the|any)\s+way\s+to|work\s+out\s+how\s+to)\s+",
+    r"(?:cant|can't|cannot|can\s+not)\s+find\s+(?:a|the|any)\s+(?:\w+\s+)?way\s+to\s+",
+    r"(?:my|our|the)?\s*(?:goal|idea|aim|plan|point|objective|intention|task)\s+(?:is|was|would\s+be)\s+to\s+",
+    # suggestions and feature requests
+    rf"it\s+(?:would|will|'d|might|could)\s+(?:also\s+)?be\s+{_ADV}{_FIX}\s+(?:to\s+have\s+(?:a|an|the|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|for)\s+|to\s+|if\s+{_TAIL})?",
+    rf"(?:please\s+)?(?:add|provide|implement|give\s+(?:us|me)|include|create|offer|consider|support)\s+(?:an?\s+|the\s+|some\s+)?(?:\w+\s+)?{_WAY}\s+(?:to|for|that|which|where)\s+(?:(?:allows?|lets?|can|will|would|could)\s+(?:(?:you|me|users?|us|one)\s+)?(?:to\s+)?)?",
+    rf"(?:a|an|the|some)\s+(?:\w+\s+)?(?:{_WAY}|argument|flag|parameter|switch|button)\s+(?:that|which|where|to)\s+(?:(?:\w+\s+){{0,3}}?(?:allows?|lets?|tells?|would|will|can|could|helps?)\s+(?:(?:you|me|users?|us|one)\s+)?(?:\w+\s+){{0,3}}?(?:to\s+)?)?(?=\w)",
+    r"(?:being\s+)?able\s+to\s+",
+    r"(?:the\s+|an?\s+)?(?:ability|possibility|capability|option|chance)\s+to\s+",
+    r"(?:i|we)\s+(?:would\s+)?(?:like\s+to\s+)?(?:suggest|propose|recommend)(?:ing)?\s+",
+    r"there\s+(?:should|could|must)\s+be\s+",
+    r"(?:please|pls|plz)\s+help\s+(?:me\s+)?(?:to\s+)?(?:\w+\s+)?",
+    r"(?:allow|enable)(?:s|ing)?\s+(?:(?:me|us|you|users?|the\s+user)\s+)?(?:to\s+)?(?=\w)",
+    r"(?:so|and)\s+(?:i|we)\s+can\s+",
+]
+_MARKER = re.compile(r"\b(?:" + "|".join(f"(?:{m})" for m in _MARKERS) + ")")
+
+# a wish said of the sound itself: "the birds should be louder", "it needs to be slowed"
+_SHOULD = re.compile(r"\b(?:should|must|needs?\s+to|has\s+to|have\s+to|ought\s+to|to)\s+(?:be|sound|get|become)\b")
+# explanations after the request: not read, listed as ignored
+_SUBORDINATE = re.compile(
+    r"[\s,]*\b(?:so\s+that|so\s+(?:it|they|i|we|you|she|he)\s+(?:doesn't|don't|won't|isn't|aren't|does\s+not|do\s+not|can|could|will|would)\b|because|since\s+(?:it|the|i|we|they)|as\s+(?:it|the|i|we|they)\s+(?:is|are|was|were)"
+    r"|in\s+order\s+to|to\s+match|to\s+give\s+the\s+sense|for\s+(?:example|instance)|e\.g\.?|i\.e\.?|such\s+as|instead\s+of\s+having|rather\s+than\s+having"
+    r"|which\s+(?:is|are|was|were|has|have|will|would|seems?|sounds?|makes?|gives?)|(?:that|who)\s+(?:is|are|was|were|i|we)\s|when\s+(?:i|we|you|recording|listening|using|playing)"
+    r"|whenever|on\s+the\s+fly|(?:if|when)\s+(?:possible|needed|necessary)|(?:would|will)\s+be\s+" + _ADV + _FIX + r"|(?:is|are)\s+(?:very\s+)?welcome|thanks?\b|thx|thk)\b"
+)
+# what may stand before an imperative verb at the start of a clause
+_LEAD = re.compile(r"^(?:\s|[\"'“”(\[*>#-]|\d+[.)]|\b(?:and|then|also|just|simply|basically|ideally|please|so|now|first|next|finally|but|or|maybe|perhaps|quickly|easily|only)\b)*")
+_ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|approx|cf|ca|nr|no|min|sec|mr|mrs|ms|dr|st)\.", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?:[.!?…]+[\"'”’)\]]*|[:;])(?=\s|$)|\n")
+_REFERS_BACK = re.compile(
+    r"^(?:\w+\s+){0,2}?(?:do|doing|done|achieve|achieving|accomplish\w*|replicat\w*|recreat\w*|simulat\w*|emulat\w*|reproduc\w*|apply|applying|fix|fixing|"
+    r"solve|solving|handle|deal\s+with|implement\w*)\s+(?:it|this|that|these|those|them|the\s+same|(?:this|that|these|such\s+an?)\s+(?:\w+\s+)?(?:effect|sound|thing|trick|kind|type|one|filter|problem|issue))"
+    r"(?=[\s,.?!]*$|\s+(?:to|with|in|on|for|quick\w*|easil\w*|cheap\w*|using|via|by|without|automatically|at|from|please|\w+ly)\b)"
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A stretch of the instruction. kind: "request" (read first), "context" (story, explanation: read
+    only when the requests give no step) or "aside" (a request that points back at the story, "do this
+    quick and cheap": never read; the story says what to do)."""
+
+    start: int
+    end: int
+    kind: str
+    marked: bool = False  # the request follows a marker ("is there a way to ..."), so its first clause asks
+
+    @property
+    def asks(self) -> bool:
+        return self.kind == "request"
+
+
+def sentences(low: str) -> list[tuple[int, int]]:
+    """[start, end) of each sentence, the closing punctuation included; "e.g." and decimals don't end one."""
+    guarded = _ABBREVIATION.sub(lambda m: m.group(0).replace(".", "\0"), low)
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(guarded):
+        if low[start:m.end()].strip(" \n\t.!?…:;\"'”’)]"):
+            spans.append((start, m.end()))
+            start = m.end()
+    if low[start:].strip(" \n\t.!?…:;\"'”’)]"):
+        spans.append((start, len(low)))
+    return spans
+
+
+def frame(low: str) -> list[Part]:
+    """The instruction's parts in order: requests (markers dropped) and context."""
+    parts: list[Part] = []
+    for s, e in sentences(low):
+        parts.extend(_sentence(low, s, e))
+    return [p for p in parts if low[p.start:p.end].strip(" \n\t.,!?…:;\"'”’)]")]
+
+
+def _sentence(low: str, s: int, e: int) -> list[Part]:
+    text = low[s:e]
+    m = _first_marker(text)
+    if m is None:
+        if _STORY.search(text) and not (_SHOULD.search(text) or any(imperative(c.split()) for c in _CLAUSE.split(text))):
+            return [Part(s, e, "context")]
+        body, parts = 0, []
+    else:
+        body = m.end()
+        while (again := _MARKER.match(text, body)) and again.end() > body:  # chains: "it would be nice to have a way to ..."
+            body = again.end()
+        parts = [Part(s, s + m.start(), "context")] if m.start() > 0 else []
+    sub = _SUBORDINATE.search(text, body)
+    end = s + (sub.start() if sub and sub.start() > body else len(text))
+    kind = "aside" if refers_back(low[s + body:end]) else "request"
+    parts.append(Part(s + body, end, kind, marked=m is not None))
+    if end < e:
+        parts.append(Part(end, e, "context"))
+    return parts
+
+
+def _first_marker(text: str) -> re.Match | None:
+    """The first marker that starts the sentence or follows a comma, a dash or a word that ends a preamble."""
+    for m in _MARKER.finditer(text):
+        before = text[: m.start()].rstrip()
+        if m.end() >= len(text.rstrip(" .!?…\"'”’)")):
+            continue  # nothing after it: "... is what I want"
+        if not before or before[-1] in ",-(–—:\"“'" or re.search(r"\b(?:and|but|so|basically|ideally|honestly|then|or|just|now|also|still|really|actually|wonder)$", before):
+            return m
+        if m.group(0).startswith(("i ", "we ", "i'", "we'", "is ", "it ", "how ", "any ", "being ", "the ability", "a ", "an ", "looking", "in an", "in a ", "please")):
+            return m  # a wish or a question may follow its story: "..., I want to ...", "a filter that would ..."
+    return None
+
+
+# a sentence that tells rather than asks: a person or "there" as its subject, a question, a story opener.
+# Without these a sentence with no marker is read as a request: "Then, a bit more reverb.", "The bass is too loud."
+_STORY = re.compile(
+    r"\b(?:i|we|i'm|i've|i'd|i'll|we're|we've|my|our|you|your|he|she|they|his|her|their|there|there's|someone|somebody|people|users?)\b|\?"
+    r"|^\W*(?:for\s+(?:example|instance)|e\.g|say|assume|suppose|imagine|usually|sometimes|often|when|while|whenever|if|because|since|although"
+    r"|though|however|unfortunately|apparently|currently|recently|originally|specifically|the\s+problem|the\s+issue|the\s+reason|example)\b"
+)
+_CLAUSE = re.compile(r"[,;]|\b(?:and|then|but)\b")
+
+
+def imperative(words: list[str]) -> bool:
+    """Does a clause start with an imperative verb ("trim the start", "make it louder"), not a noun ("cut is ...")?"""
+    text = _LEAD.sub("", " ".join(words)).split()
+    return bool(text) and text[0] in VERBS and (len(text) == 1 or text[1] not in ("is", "are", "was", "were", "of", "'s", "has"))
+
+
+_PASSIVE = re.compile(r"^(?P<obj>.+?)\s+(?:could|can|should|would|will|must|might|may|needs?\s+to|has\s+to|have\s+to|is\s+to|are\s+to)\s+"
+                      r"(?:(?!not\b|never\b)\w+\s+)?be\s+(?P<pp>[a-z]+(?:ed|en|t))\b(?P<rest>.*)$")
+
+
+def active(norm: str) -> str:
+    """A passive request made active, so the rules see the verb first: "the fan noise could be eliminated" ->
+    "eliminate the fan noise", "it needs to be slowed to half speed" -> "slow it to half speed"."""
+    m = _PASSIVE.match(norm)
+    if m is None:
+        return norm
+    pp = m.group("pp")
+    verb = next((v for v in (pp[:-1], pp[:-2], pp[:-3], pp[:-3] + "y", pp) if v in VERBS), None)
+    return f"{verb} {m.group('obj')}{m.group('rest')}" if verb else norm
+
+
+def refers_back(body: str) -> bool:
+    """A request that points at the story instead of naming an edit: "do this", "simulate this effect", "fix that"."""
+    return bool(_REFERS_BACK.match(body.strip()))
