@@ -56,6 +56,7 @@ class Parsed:
     bare: bool = False  # a noun phrase with no verb of its own: "the rain falling in the distance", "revving up"
     asks: bool = False  # a request's clause (not a remark or a story): unread, it is refused rather than set aside
     leftover: list[tuple[int, str]] = field(default_factory=list)  # words no rule used
+    sentence: int = 0
 
     @property
     def ok(self) -> bool:
@@ -97,22 +98,30 @@ class _Planner:
     def __init__(self, original: str, low: str, flags: frozenset[str], paths: tuple[str, ...], unread: Unread | None = None):
         self.original, self.low, self.flags, self.paths, self.unread = original, low, flags, paths, unread
         self.ignored: list[tuple[int, str]] = []  # (position, words) of what was not used
-        self.unclear: list[str] = []  # refusals held back while reading context: used only if nothing is read
-        self.strict = True
+        self.unclear: list[tuple[int, str]] = []  # (sentence, refusal) for request clauses naming a concept but not read
 
     def run(self) -> list[Step]:
-        """The requests' steps; the context's only when the requests give none (nothing asked, or "how do I do this?")."""
+        """The requests' steps; the context's only when the requests give none (nothing asked, or "how do I do this?").
+
+        A request clause that names a signal-processing concept but could not be read is refused (exit 5)
+        when its sentence gave other steps or when nothing at all could be read; in a text of several
+        sentences, one that another sentence's request covers is set aside (listed as ignored)."""
         parts = frame(self.low)
         asked = [p for p in parts if p.asks]
         done = self.read(asked) if asked else []
-        if not any(p.steps for p in done):
-            self.ignored, self.strict = [], False
+        read = {p.sentence for p in done if p.steps}
+        for sentence, message in self.unclear:
+            if sentence in read:
+                raise NotUnderstood(message, hint=_HINT)
+        if not read:
+            held, self.ignored, self.unclear = self.unclear, [], []
             asked = [p for p in parts if p.kind != "aside"]
-            done = self.read(asked)
+            done = self.read(asked, context=True)
+            self.unclear = held + self.unclear
         steps = self.flatten(done)
         if not steps:
             if self.unclear:
-                raise NotUnderstood(self.unclear[0], hint=_HINT)
+                raise NotUnderstood(self.unclear[0][1], hint=_HINT)
             raise NotUnderstood(_refusal(f'"{self.original.strip()}"'), hint=_HINT)
         self.ignored.extend((p.start, self.original[p.start:p.end]) for p in parts if p not in asked)
         return steps
@@ -127,8 +136,10 @@ class _Planner:
         found = [Piece(part.start + p.start, part.start + p.end, p.soft) for p in split_clauses(self.low[part.start:part.end])]
         return [replace(found[0], soft=False), *found[1:]] if found else []
 
-    def read(self, parts: list[Part]) -> list[Parsed]:
-        """Every clause read; an unread one is joined to a neighbour, sent to the model, or refused."""
+    def read(self, parts: list[Part], context: bool = False) -> list[Parsed]:
+        """Every clause read; an unread one is joined to a neighbour, sent to the model, refused or set aside.
+        With `context`, the story is being read for want of a request: a description of how it sounds
+        now ("her voice sounds like a tiny speaker") or what it is not ("not a tape hiss") asks for nothing."""
         done: list[Parsed] = []
         for part in parts:
             floor = len(done)  # clauses of earlier parts are not joined to this one's
@@ -142,6 +153,10 @@ class _Planner:
                 if p is None:
                     continue
                 p.asks = part.asks and ((part.marked and piece is pieces[0]) or imperative(p.words))
+                p.sentence = part.sentence
+                if _NEGATED.match(" ".join(p.words)) or (context and not part.asks and _DESCRIBES.match(" ".join(p.words))):
+                    self.ignored.append((piece.start, self.text(piece)))
+                    continue
                 if pending is not None:
                     joined = self.parse(Piece(pending.piece.start, piece.end, pending.piece.soft))
                     if joined is not None and joined.ok and (_harmless(pending) or _neural_only(joined)):
@@ -244,14 +259,19 @@ class _Planner:
             if steps:
                 p.steps = steps
                 return p
-        concept = concept_of(" ".join(p.words))
-        if concept is not None and p.asks:
-            message = explain(text, concept)
-            if self.strict:
-                raise NotUnderstood(message, hint=_HINT)
-            self.unclear.append(message)
+        words = " ".join(p.words)
+        concept = concept_of(words)
+        if concept is not None and p.asks and not _CONSTRAINT.search(words):
+            self.unclear.append((p.sentence, explain(text, concept)))
         self.ignored.append((p.piece.start, text))
         return p
+
+
+# a clause that says what the sound is not, or (in a story) how it sounds now: neither asks for an edit
+_NEGATED = re.compile(r"^(?:it'?s\s+|it\s+is\s+|this\s+is\s+)?not\s+(?:a|an|the|just|only)\b")
+_DESCRIBES = re.compile(r"^(?:[a-z']+\s+){0,4}?(?:sounds?|sounded|sounding|seems?|seemed|is|was|are|were)\s+(?:\w+\s+)?(?:like|as\s+if|as\s+though)\b")
+# keeping something, or not doing something, constrains another edit rather than asking for one
+_CONSTRAINT = re.compile(r"\b(?:keep\w*|preserv\w*|retain\w*|leav(?:e|ing)|maintain\w*|protect\w*|avoid\w*|without|not|never|don't|doesn't)\b")
 
 
 def _neural(text: str, region: Region | None = None) -> Step:

@@ -15,9 +15,9 @@ from .clause import Clause
 from .numbers import NUM
 from .rules import clamp, rule, step
 
-_TRIM_VERBS = r"trim(?:med|ming|s)?|cut(?:ting|s)?|remov(?:e|es|ed|ing)|delet(?:e|es|ed|ing)|chop(?:ped|ping|s)?|drop|lose|skip|get\s+rid(?:\s+of)?|take\s+(?:out|off|away)|shave|clip|snip|erase|discard|throw\s+away|strip|excise|kill|ditch"
-_KEEP_VERBS = r"keep(?:ing)?|extract(?:ing)?|crop(?:ped|ping)?|isolate|only\s+keep|just\s+keep|leave\s+only|retain|save|select|use\s+only|give\s+me"
-_OBJ = r"(?:\s+(?:off|out|away|it|this|everything|all|of|down|to|the\s+(?:audio|part|section|bit|portion|sound|clip|recording|segment|stretch|piece)|the|audio|sound|part|section|bit|portion|segment|only|just))*"
+_TRIM_VERBS = r"trim(?:med|ming|s)?|edit(?:ed|ing)?\s+out|cut(?:ting|s)?|remov(?:e|es|ed|ing)|delet(?:e|es|ed|ing)|chop(?:ped|ping|s)?|drop|lose|skip|get\s+rid(?:\s+of)?|take\s+(?:out|off|away)|shave|clip|snip|erase|discard|throw\s+away|strip|excise|kill|ditch"
+_KEEP_VERBS = r"keep(?:ing)?|extract(?:ing)?|crop(?:ped|ping)?|isolate|only\s+keep|just\s+keep|leave\s+only|retain|save|select|use\s+only|give\s+me|export|download|grab|record"
+_OBJ = r"(?:\s+(?:off|out|away|it|this|everything|all|of|down|to|the\s+(?:audio|part|section|bit|portion|sound|clip|recording|segment|stretch|piece)|the|audio|sound|part|section|bit|portion|segment|only|just|start|starting))*"
 
 
 def _time_region(c: Clause) -> tuple[float | None, float | None] | None:
@@ -44,7 +44,7 @@ def add_clip(c: Clause, m: re.Match) -> list[Step] | None:
     return [step("add", **params)]
 
 
-@rule("strip-silence", rf"\b(?:{_TRIM_VERBS}|clean\s+up)\b(?:\s+(?:off|out|away|all|any|the|of))*(?P<adj>(?:\s+(?:leading|trailing|initial|final|dead|excess|extra|empty|long|starting|ending|beginning|end))*)\s+(?:silence|silent\s+(?:parts?|bits?|sections?)|dead\s+air|empty\s+space)(?P<side>\s+(?:before|after|at\s+@|@))?")
+@rule("strip-silence", rf"\b(?:{_TRIM_VERBS}|clean\s+up|truncat\w*|shorten\w*|reduc\w*)\b(?:\s+(?:off|out|away|all|any|the|of|this|these|those|my))*(?P<adj>(?:\s+(?:leading|trailing|initial|final|dead|excess|excessive|extra|empty|long|longer|short|shorter|brief|unnecessary|unwanted|awkward|starting|ending|beginning|end))*)\s+(?:silences?|silent\s+(?:parts?|bits?|sections?|stretches|gaps?)|dead\s+air|empty\s+space)(?P<side>\s+(?:before|after|at\s+@|@))?")
 def strip_silence(c: Clause, m: re.Match) -> list[Step]:
     words_ = m.group("adj") + " " + (m.group("side") or "")
     where = "both"

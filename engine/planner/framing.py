@@ -13,9 +13,10 @@ module cuts the text into sentences and, in each, finds the *marker* that introd
   feature that lets you", "being able to", "the ability to", "allow";
 - a wish said of the sound: "... should be louder", "it needs to be slowed".
 
-The text after the marker (the *body*) is the request; the marker itself is blanked, and so is
-what comes before it in the same sentence, and a subordinate clause after it ("so that ...",
-"because ...", "for example ..."), which explain rather than ask. A sentence with no marker asks
+The text after the marker (the *body*) is the request. The marker itself is not read; what comes
+before it in the same sentence is context, and a subordinate clause after it ("so that ...",
+"because ...", "for example ...", "without losing ...") is an aside: it explains rather than asks,
+and is never read. A sentence with no marker asks
 when one of its clauses starts with an imperative verb ("trim the start, then ..."). Every other
 sentence is *context*: the story around the request.
 
@@ -31,7 +32,7 @@ a sentence or after a comma, since "the hum I can hear" is not a question.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .text import VERBS
 
@@ -41,24 +42,25 @@ _WAY = (r"(?:ways?|chance|options?|settings?|possibilit(?:y|ies)|methods?|means|
         r"|filters?|effects?|commands?|scripts?|programs?|apps?|solutions?|approach(?:es)?|modes?|techniques?|procedures?)")
 _FIX = r"(?:nice|great|good|cool|useful|helpful|awesome|handy|amazing|ideal|better|neat|lovely|fantastic|wonderful|perfect|beneficial|appreciated)"
 _ADV = r"(?:(?:really|very|so|super|also|even|just|still|actually|probably|definitely|maybe|perhaps|please|simply|somehow|easily|\(?\"?easily\"?\)?)\s+)*"
+_PLAIN = r"(?:(?:new|simple|easy|easier|quick|good|proper|better|built-in|builtin|dedicated|separate|automatic|automated|single|global|optional|native|other|specific|reliable|free|cheap)\s+)?"
 _TAIL = rf"(?:(?:{_SUBJ}\s+)?(?:{_MODAL}\s+)?(?:be\s+able\s+to\s+|(?:possibly|just|also)\s+)*)"
 
 # Each marker ends where the request begins. Tried at the start of the body again after a match,
 # so chains unwind: "I think it would be nice to have a way to normalize ..." -> "normalize ...".
 _MARKERS = [
     # modal questions
-    rf"(?:is|are)\s+there\s+(?:a|an|any|some)\s+(?:\w+\s+){{0,2}}?{_WAY}\s+(?:(?:to|for|of|in\s+which|that|which|whereby)\s+|(?:that\s+)?{_SUBJ}\s+(?:{_MODAL}\s+)?)?",
+    rf"(?:is|are)\s+there\s+(?:a|an|any|some)\s+{_PLAIN}{_WAY}\s+(?:(?:to|for|of|in\s+which|that|which|whereby)\s+|(?:that\s+)?{_SUBJ}\s+(?:{_MODAL}\s+)?)?",
     rf"(?:is|would|will|was)\s+it\s+(?:be\s+)?(?:at\s+all\s+)?(?:\w+\s+)?(?:possible|feasible|easy|hard|difficult|doable|realistic|an?\s+option)\s+(?:for\s+(?:me|us|you|sao)\s+)?(?:to\s+)?",
     rf"(?:is|are)\s+(?:this|it|the\s+\w+|sao|there\s+anything)\s+(?:able|applicable|usable|capable|suitable|meant)\s+(?:to|of|for)\s+",
     rf"how\s+(?:{_MODAL}\s+)?{_SUBJ}\s+(?:{_MODAL}\s+)?(?:go\s+about\s+|best\s+|easily\s+|actually\s+)?(?:\w+ing\s+)?",
     r"how\s+to\s+",
     rf"(?:what|which)(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:the\s+|a\s+)?(?:best|easiest|simplest|quickest|right|correct|proper|recommended|fastest|cleanest|good|standard|usual)\s+(?:\w+\s+)?(?:ways?|methods?|approach|tools?|filters?|plugins?|settings?|options?|practice|procedure)\s+(?:to|for|of)\s+",
-    rf"(?:what|which)\s+(?:\w+\s+){{0,3}}?(?:{_MODAL})\s+(?:{_SUBJ}\s+)?(?:\(if\s+any\)\s+)?(?:use|be\s+(?:helpful|used|useful|needed))\s+(?:to|for)\s+",
+    rf"(?:what|which)\s+(?:\w+\s+){{0,3}}?(?:\(if\s+any\)\s+)?(?:{_MODAL})\s+(?:{_SUBJ}\s+)?(?:use|be\s+(?:helpful|used|useful|needed))\s+(?:to|for)\s+",
     rf"(?:can|could|would|will)\s+(?:you|u|anyone|anybody|someone|somebody|sao|it|this|we|i|one)\s+{_ADV}(?:(?:help|show|tell|teach|explain|advise|point)\s+(?:me\s+|us\s+)?(?:how\s+to\s+|to\s+|with\s+|on\s+how\s+to\s+)?|recommend\s+(?:(?:a|some)\s+way\s+to\s+|how\s+to\s+)?|suggest\s+(?:(?:a|some)\s+way\s+to\s+|how\s+to\s+)?)?",
     rf"(?:can|could)\s+(?:anybody|anyone|someone|somebody|you)\s+(?:please\s+)?(?:advise|recommend|suggest|tell|show)\s+(?:me\s+|us\s+)?(?:how\s+to\s+|a\s+way\s+to\s+)?",
     r"any\s+(?:ideas?|tips?|suggestions?|advice|recommendations?|help|pointers?|thoughts?|hints?)\s+(?:(?:on|about|for|regarding|as\s+to|to)\s+)?(?:how\s+(?:to|i\s+can|we\s+can|i\s+could)\s+)?",
-    rf"(?:i\s+was|i'm|i\s+am|we\s+were|we're)\s+wondering\s+(?:if|how|whether|what)\s+(?:to\s+)?(?:{_SUBJ}\s+(?:{_MODAL}\s+)?)?(?:ever\s+)?",
-    rf"(?:do|does)\s+(?:we|you|it|sao|this|anyone|anybody)\s+(?:have|know|support|offer)\s+(?:of\s+)?(?:any|a|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|for|of)\s+",
+    rf"(?:(?:i|we)\s+(?:was|were|am|are)\s+|i'm\s+|we're\s+)?wondering\s+(?:if|how|whether|what)\s+(?:to\s+)?(?:{_SUBJ}\s+(?:{_MODAL}\s+)?)?(?:ever\s+)?",
+    rf"(?:do|does)\s+(?:we|you|it|sao|this|anyone|anybody)\s+(?:have|know|support|offer)\s+(?:of\s+)?(?:any|a|some)\s+{_PLAIN}{_WAY}\s+(?:to|for|of)\s+",
     rf"(?:do|does)\s+(?:anyone|anybody|someone|somebody)\s+know\s+(?:how\s+to|if|whether|a\s+way\s+to)\s+(?:(?:i|we|you)\s+(?:can|could)\s+)?",
     # wishes
     rf"(?:i|we)(?:'d|\s+would|\s+really|\s+just|\s+also|\s+simply)?\s+(?:like|love|want|need|wish|prefer|hope)\s+(?:you\s+|it\s+|sao\s+|someone\s+)?to\s+",
@@ -68,18 +70,22 @@ _MARKERS = [
     r"(?:i|we)\s+(?:have|need|got)\s+to\s+",
     r"(?:i|we)\s+(?:tried|try|attempted)\s+to\s+",
     r"(?:in\s+an?\s+(?:effort|attempt|bid))\s+to\s+",
+    r"(?:i|we)(?:'d|\s+would|'m|\s+am|\s+are|'re)?\s+(?:be\s+)?(?:very\s+|really\s+)?interested\s+in\s+(?:(?:build|creat|mak|writ|design|develop|find|get|hav)\w*\s+)?",
+    r"(?:something|anything|a\s+way|a\s+tool|a\s+plugin)\s+(?:that|which)\s+(?:\w+\s+){0,2}?(?:lets?|allows?|can|could|would|will|helps?)\s+(?:both\s+)?(?:(?:me|us|you|users?)\s+)?(?:to\s+)?",
+    r"(?:what|how)\s+about\s+",
+    r"that\s+(?:we|i|you|sao|it|one)\s+(?:can|could|would|might)\s+",
     r"(?:i|we)\s+(?:still\s+)?(?:cannot|can't|can\s+not|couldn't|could\s+not)\s+(?:manage\s+to|figure\s+out\s+how\s+to|seem\s+to|find\s+(?:a|the|any)\s+way\s+to|work\s+out\s+how\s+to)\s+",
     r"(?:cant|can't|cannot|can\s+not)\s+find\s+(?:a|the|any)\s+(?:\w+\s+)?way\s+to\s+",
     r"(?:my|our|the)?\s*(?:goal|idea|aim|plan|point|objective|intention|task)\s+(?:is|was|would\s+be)\s+to\s+",
     # suggestions and feature requests
     rf"it\s+(?:would|will|'d|might|could)\s+(?:also\s+)?be\s+{_ADV}{_FIX}\s+(?:to\s+have\s+(?:a|an|the|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|for)\s+|to\s+|if\s+{_TAIL})?",
-    rf"(?:please\s+)?(?:add|provide|implement|give\s+(?:us|me)|include|create|offer|consider|support)\s+(?:an?\s+|the\s+|some\s+)?(?:\w+\s+)?{_WAY}\s+(?:to|for|that|which|where)\s+(?:(?:allows?|lets?|can|will|would|could)\s+(?:(?:you|me|users?|us|one)\s+)?(?:to\s+)?)?",
-    rf"(?:a|an|the|some)\s+(?:\w+\s+)?(?:{_WAY}|argument|flag|parameter|switch|button)\s+(?:that|which|where|to)\s+(?:(?:\w+\s+){{0,3}}?(?:allows?|lets?|tells?|would|will|can|could|helps?)\s+(?:(?:you|me|users?|us|one)\s+)?(?:\w+\s+){{0,3}}?(?:to\s+)?)?(?=\w)",
-    r"(?:being\s+)?able\s+to\s+",
+    rf"(?:please\s+)?(?:add|provide|implement|give\s+(?:us|me)|include|create|offer|consider|support|get|have)\s+(?:an?\s+|the\s+|some\s+)?{_PLAIN}{_WAY}\s+(?:to|for|that|which|where)\s+(?:(?:allows?|lets?|can|will|would|could)\s+(?:(?:you|me|users?|us|one)\s+)?(?:to\s+)?)?",
+    rf"(?:a|an|the|some)\s+{_PLAIN}(?:{_WAY}|argument|flag|parameter|switch|button)\s+(?:that|which|where|to)\s+(?:(?:\w+\s+){{0,3}}?(?:allows?|lets?|tells?|would|will|can|could|helps?)\s+(?:(?:you|me|users?|us|one)\s+)?(?:\w+\s+){{0,3}}?(?:to\s+)?)?(?=\w)",
+    r"(?:being\s+|be\s+)?able\s+to\s+",
     r"(?:the\s+|an?\s+)?(?:ability|possibility|capability|option|chance)\s+to\s+",
     r"(?:i|we)\s+(?:would\s+)?(?:like\s+to\s+)?(?:suggest|propose|recommend)(?:ing)?\s+",
     r"there\s+(?:should|could|must)\s+be\s+",
-    r"(?:please|pls|plz)\s+help\s+(?:me\s+)?(?:to\s+)?(?:\w+\s+)?",
+    r"(?:please|pls|plz)\s+help\s+(?:me\s+|us\s+)?(?:to\s+|with\s+|on\s+)?",
     r"(?:allow|enable)(?:s|ing)?\s+(?:(?:me|us|you|users?|the\s+user)\s+)?(?:to\s+)?(?=\w)",
     r"(?:so|and)\s+(?:i|we)\s+can\s+",
 ]
@@ -90,7 +96,7 @@ _SHOULD = re.compile(r"\b(?:should|must|needs?\s+to|has\s+to|have\s+to|ought\s+t
 # explanations after the request: not read, listed as ignored
 _SUBORDINATE = re.compile(
     r"[\s,]*\b(?:so\s+that|so\s+(?:it|they|i|we|you|she|he)\s+(?:doesn't|don't|won't|isn't|aren't|does\s+not|do\s+not|can|could|will|would)\b|because|since\s+(?:it|the|i|we|they)|as\s+(?:it|the|i|we|they)\s+(?:is|are|was|were)"
-    r"|in\s+order\s+to|to\s+match|to\s+give\s+the\s+sense|for\s+(?:example|instance)|e\.g\.?|i\.e\.?|such\s+as|instead\s+of\s+having|rather\s+than\s+having"
+    r"|in\s+order\s+to|to\s+match|to\s+give\s+the\s+sense|for\s+(?:example|instance)|e\.g\.?|such\s+as|without\s+\w+ing|(?:at\s+least\s+)?without\s+having|instead\s+of\s+having|rather\s+than\s+having"
     r"|which\s+(?:is|are|was|were|has|have|will|would|seems?|sounds?|makes?|gives?)|(?:that|who)\s+(?:is|are|was|were|i|we)\s|when\s+(?:i|we|you|recording|listening|using|playing)"
     r"|whenever|on\s+the\s+fly|(?:if|when)\s+(?:possible|needed|necessary)|(?:would|will)\s+be\s+" + _ADV + _FIX + r"|(?:is|are)\s+(?:very\s+)?welcome|thanks?\b|thx|thk)\b"
 )
@@ -99,7 +105,7 @@ _LEAD = re.compile(r"^(?:\s|[\"'“”(\[*>#-]|\d+[.)]|\b(?:and|then|also|just|s
 _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|approx|cf|ca|nr|no|min|sec|mr|mrs|ms|dr|st)\.", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?:[.!?…]+[\"'”’)\]]*|[:;])(?=\s|$)|\n")
 _REFERS_BACK = re.compile(
-    r"^(?:\w+\s+){0,2}?(?:do|doing|done|achieve|achieving|accomplish\w*|replicat\w*|recreat\w*|simulat\w*|emulat\w*|reproduc\w*|apply|applying|fix|fixing|"
+    r"^be\s+(?:done|achieved|possible|accomplished)\b|^(?:\w+\s+){0,2}?(?:do|doing|done|achieve|achieving|accomplish\w*|replicat\w*|recreat\w*|simulat\w*|emulat\w*|reproduc\w*|apply|applying|fix|fixing|"
     r"solve|solving|handle|deal\s+with|implement\w*)\s+(?:it|this|that|these|those|them|the\s+same|(?:this|that|these|such\s+an?)\s+(?:\w+\s+)?(?:effect|sound|thing|trick|kind|type|one|filter|problem|issue))"
     r"(?=[\s,.?!]*$|\s+(?:to|with|in|on|for|quick\w*|easil\w*|cheap\w*|using|via|by|without|automatically|at|from|please|\w+ly)\b)"
 )
@@ -115,6 +121,7 @@ class Part:
     end: int
     kind: str
     marked: bool = False  # the request follows a marker ("is there a way to ..."), so its first clause asks
+    sentence: int = 0
 
     @property
     def asks(self) -> bool:
@@ -137,8 +144,8 @@ def sentences(low: str) -> list[tuple[int, int]]:
 def frame(low: str) -> list[Part]:
     """The instruction's parts in order: requests (markers dropped) and context."""
     parts: list[Part] = []
-    for s, e in sentences(low):
-        parts.extend(_sentence(low, s, e))
+    for i, (s, e) in enumerate(sentences(low)):
+        parts.extend(replace(p, sentence=i) for p in _sentence(low, s, e))
     return [p for p in parts if low[p.start:p.end].strip(" \n\t.,!?…:;\"'”’)]")]
 
 
@@ -147,7 +154,9 @@ def _sentence(low: str, s: int, e: int) -> list[Part]:
     m = _first_marker(text)
     if m is None:
         if _STORY.search(text) and not (_SHOULD.search(text) or any(imperative(c.split()) for c in _CLAUSE.split(text))):
-            return [Part(s, e, "context")]
+            sub = _SUBORDINATE.search(text)
+            cut = s + sub.start() if sub and sub.start() > 0 else e
+            return [Part(s, cut, "context")] + ([Part(cut, e, "aside")] if cut < e else [])
         body, parts = 0, []
     else:
         body = m.end()
@@ -159,7 +168,7 @@ def _sentence(low: str, s: int, e: int) -> list[Part]:
     kind = "aside" if refers_back(low[s + body:end]) else "request"
     parts.append(Part(s + body, end, kind, marked=m is not None))
     if end < e:
-        parts.append(Part(end, e, "context"))
+        parts.append(Part(end, e, "aside"))
     return parts
 
 
@@ -169,6 +178,8 @@ def _first_marker(text: str) -> re.Match | None:
         before = text[: m.start()].rstrip()
         if m.end() >= len(text.rstrip(" .!?…\"'”’)")):
             continue  # nothing after it: "... is what I want"
+        if re.search(r"\b(?:do|does|did|should|shall|will)\s*$", before) and m.group(0).startswith(("i ", "we ")):
+            continue  # "do I need to design a filter?" asks about the method
         if not before or before[-1] in ",-(–—:\"“'" or re.search(r"\b(?:and|but|so|basically|ideally|honestly|then|or|just|now|also|still|really|actually|wonder)$", before):
             return m
         if m.group(0).startswith(("i ", "we ", "i'", "we'", "is ", "it ", "how ", "any ", "being ", "the ability", "a ", "an ", "looking", "in an", "in a ", "please")):

@@ -43,9 +43,10 @@ def _adjective_scene(name: str, pattern: str, make: Callable[[Clause], list[Step
 
 SCENES = [
     _scene("telephone", words("telephone", "phone", "phone call", "landline", "cellphone", "cell phone", "mobile phone", "over the phone",
-                              "voicemail", "conference call", "zoom call", "speakerphone", "phone line"),
+                              "voicemail", "conference call", "zoom call", "speakerphone", "phone line", "hands free", "headset", "earpiece"),
            lambda c: [step("band_pass", low_hz=300.0, high_hz=3400.0), step("distortion", drive_db=c.amount(4.0, 8.0, 14.0))], thing=True),
-    _scene("radio", words("walkie talkie", "two way radio", "cb radio", "police radio", "intercom", "radio", "transistor radio", "am radio",
+    _scene("radio", words("walkie talkie", "two way radio", "cb radio", "police radio", "intercom", "radio", "transistor radio", "am radio", "shortwave radio",
+                          "shortwave", "short wave radio", "ham radio", "ionosphere",
                           "pilot", "cockpit", "dispatcher", "radio transmission", "ham radio", "military radio"),
            lambda c: [step("band_pass", low_hz=500.0, high_hz=3000.0), step("distortion", drive_db=c.amount(10.0, 15.0, 25.0))], thing=True),
     _scene("megaphone", words("megaphone", "bullhorn", "loudspeaker", "pa system", "public address", "tannoy", "loud hailer"),

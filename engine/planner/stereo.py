@@ -31,6 +31,16 @@ def mono_to_stereo(c: Clause, m: re.Match) -> list[Step]:
     return [step("width", ratio=c.amount(1.3, 1.6, 2.2))]
 
 
+@rule("one-sided", r"\b(?:left|right)[\s-]only\b|\bone[\s-]sided\b"
+      r"|\b(?:comes?|coming|plays?|playing|heard)\s+(?:only\s+)?(?:out\s+of|in|on|from|through)\s+(?:only\s+)?(?:one|the\s+(?:left|right))\s+(?:speaker|channel|side|ear)s?\b"
+      r"|\b(?:play|hear|come|comes|coming|playing)\w*\s+(?:out\s+of\s+|in\s+|on\s+|from\s+|through\s+)both\s+(?:speakers|channels|ears|sides)\b"
+      r"|\bmov\w*\s+(?:it|this|everything|the\s+\w+)\s+out\s+of\s+the\s+(?:left|right)\s+(?:channel|speaker|side)\b")
+def one_sided(c: Clause, m: re.Match) -> list[Step]:
+    """Sound in one channel only ("it only comes out of the left speaker", "play the one-sided recording in
+    both speakers"): both channels get the mix of the two, so it plays in the middle."""
+    return [step("mono")]
+
+
 @rule("mono", r"\b(?:mono(?:phonic)?|monaural|single[\s-]channel|one\s+channel|downmix\w*|fold\w*\s+(?:it\s+)?down)\b")
 def mono(c: Clause, m: re.Match) -> list[Step]:
     return [step("mono")]

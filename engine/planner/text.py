@@ -85,7 +85,7 @@ def _blank(m: re.Match) -> str:
 
 def normalise(piece: str) -> str:
     """One clause, ready for matching: digits for numbers, no politeness, single spaces."""
-    text = spell_out(piece)
+    text = spell_out(re.sub(r"(?<=[a-z])/(?=[a-z])", " or ", piece))  # "left/right", "compression/volume boost"
     text = _LEAD.sub("", _POLITE.sub(" ", text).strip())
     text = _PUNCT.sub(" ", text)
     text = re.sub(r"\s+", " ", text).strip()
@@ -130,6 +130,7 @@ STOPWORDS = word_set(
     okay ok yes no not don't doesn't isn't use using apply applying put give giving add adding db dbfs hz khz k ms s
     sec secs st x lufs bpm original normal current usual default peak peaks frequency frequencies freqs band bands
     range enough instead anymore whole currently notch filter filters plugin plug-in pedal processing
+    theyre its im dont doesnt cant thats whats youre ive id wont isnt arent etc e.g i.e
     """
 )
 
@@ -151,5 +152,6 @@ VERBS = word_set(
     thicken fatten open lose kill strip duplicate echo delay detune tune scoop dip accentuate bump clip truncate high
     low band de-ess deess fix restore cancel suppress eliminate drown bury move place send overlay incorporate include
     introduce generate create transform let use have simulate emulate imitate mimic
+    edit save export download grab record truncate minimize minimise lessen
     """
 )

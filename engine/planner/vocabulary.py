@@ -43,7 +43,7 @@ from .numbers import NUM
 from .qualities import LEVEL, QUALITIES
 from .rules import Rule, clamp, rule, signed, step
 from .scenes import DISTANCE, MUFFLED, SCENES
-from .stereo import balance, mono, mono_to_stereo, pan, swap_channels, width
+from .stereo import balance, mono, mono_to_stereo, one_sided, pan, swap_channels, width
 from .tempo import pitch, resample, speed
 
 _GENERIC_SCENES = {"ghostly", "dramatic", "vintage", "spacious"}
@@ -71,7 +71,7 @@ RULES: list[Rule] = [
     # named operations, cuts first: they read the region phrase themselves
     add_clip, strip_silence, pad, trim_region, keep_length, fade, loop,
     swap_channels, reverse,  # "reverse the channels" is a swap
-    balance, mono_to_stereo, mono, pan, width, resample,
+    one_sided, balance, mono_to_stereo, mono, pan, width, resample,
     normalize, loudness, limiter, compressor, gate, speed,
     high_noise, rumble, hum, denoise,  # "remove the bass rumble" is a filter before it is bass
     low_pass, high_pass, band_pass, band_keep, cut_above_below, shelf, notch,
@@ -97,7 +97,7 @@ RULES: list[Rule] = [
 _ADJECTIVES = {w for q in (*QUALITIES, DISTANCE, MUFFLED) for w in q.up + q.down} | {"loud", "quiet", "soft", "noisy", "distorted", "hissy"}
 _REMARK = re.compile(
     r"^(?:it|this|that|everything|the\s+[a-z]+(?:\s+[a-z]+)?)\s*(?:'s|\s+is|\s+sounds|\s+feels|\s+seems|\s+gets|\s+are)\s+"
-    r"(?:(?:a\s+bit|a\s+little|a\s+tad|kind\s+of|sort\s+of|very|quite|so|really|way|pretty|rather|slightly|overly|extremely|much)\s+)*(?=(?P<adj>[a-z-]+))"
+    r"(?:(?:a\s+bit|a\s+little|a\s+tad|kind\s+of|sort\s+of|very|quite|so|really|way|pretty|rather|slightly|overly|extremely|much|still|even|now|always|often|also|just|generally|usually|all|far)\s+)*(?=(?P<adj>[a-z-]+))"
 )
 
 
