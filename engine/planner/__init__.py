@@ -218,7 +218,7 @@ class _Planner:
             return None
         norm = active(as_request(norm))
         first = norm.split()[0]
-        own_verb = first in VERBS
+        own_verb = first in VERBS or _unknown_verb(norm.split())
         bare = not own_verb and _bare(norm.split())
         if before is not None and not own_verb and before.verb:
             verb = before.verb
@@ -290,6 +290,12 @@ def _leading_verb(norm: str) -> str:
     if not words or words[0] not in VERBS:
         return ""
     return " ".join(words[:2]) if len(words) > 1 and words[1] in _PARTICLES else words[0]
+
+
+def _unknown_verb(words: list[str]) -> bool:
+    """A word the planner doesn't know, then its object: "join the rest", "oomph it up". Its own verb, so
+    the clause doesn't borrow the previous one's ("cut out 0:06 to 0:09 and join the rest")."""
+    return len(words) > 1 and words[1] in _OBJECTS and words[0].isalpha() and not is_known(words[0])
 
 
 def _harmless(p: Parsed) -> bool:

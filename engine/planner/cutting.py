@@ -44,7 +44,7 @@ def add_clip(c: Clause, m: re.Match) -> list[Step] | None:
     return [step("add", **params)]
 
 
-@rule("strip-silence", rf"\b(?:{_TRIM_VERBS}|clean\s+up|truncat\w*|shorten\w*|reduc\w*)\b(?:\s+(?:off|out|away|all|any|the|of|this|these|those|my))*(?P<adj>(?:\s+(?:leading|trailing|initial|final|dead|excess|excessive|extra|empty|long|longer|short|shorter|brief|unnecessary|unwanted|awkward|starting|ending|beginning|end))*)\s+(?:silences?|silent\s+(?:parts?|bits?|sections?|stretches|gaps?)|dead\s+air|empty\s+space)(?P<side>\s+(?:before|after|at\s+@|@))?")
+@rule("strip-silence", rf"\b(?:{_TRIM_VERBS}|clean\s+up|truncat\w*|shorten\w*|reduc\w*)\b(?:\s+(?:off|out|away|all|any|the|of|this|these|those|my))*(?P<adj>(?:\s+(?:and\s+|or\s+)?(?:leading|trailing|initial|final|dead|excess|excessive|extra|empty|long|longer|short|shorter|brief|unnecessary|unwanted|awkward|starting|ending|beginning|end))*)\s+(?:silences?|silent\s+(?:parts?|bits?|sections?|stretches|gaps?)|dead\s+air|empty\s+space)(?P<side>\s+(?:before|after|at\s+@|@))?")
 def strip_silence(c: Clause, m: re.Match) -> list[Step]:
     words_ = m.group("adj") + " " + (m.group("side") or "")
     where = "both"

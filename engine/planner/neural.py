@@ -56,7 +56,7 @@ _TASKS = [
      r"|\bsplit\s+(?:out|off|apart)\b|\bisolation\s+of\b|\bseparation\s+of\b|\bas\s+separate\s+(?:tracks|stems|files|parts|channels)\b"
      # "get voice only", "just output the background music"
      r"|\b(?:get|keep|extract|output|want|leave|hear|have)\s+(?:just\s+|only\s+)?(?:the\s+)?[a-z]+\s+only\b|\b(?:just|only)\s+(?:output|give\s+me|return|get|hear)\b"),
-    ("continuation", r"\bcontinuation\b|\b(?:extend|continue)\s+(?:it|this|that|the\s+[a-z]+(?:\s+[a-z]+)?|an?\s+[a-z]+(?:\s+[a-z]+)?|my\s+[a-z]+)\s*$"
+    ("continuation", r"\bcontinuation\b|\b(?:extend|continue)\s+(?:it|(?:this|that|the|an?|my)(?:\s+[a-z0-9]+){0,3})\s*$"
      r"|\bcontinue\s+(?:the\s+|this\s+)?(?:music|song|melody|track|playing|piece)\b"),
     ("speech editing", r"\b(?:chang|replac|swap|edit|alter|correct|rewrit|substitut)\w*\s+(?:the\s+|a\s+|some\s+|one\s+|those\s+)?(?:[a-z]+\s+)?(?:words?|lyrics?|phrases?|sentences?|syllables?|lines?\s+(?:of|in)\s+the\s+(?:song|speech|dialogue))\b"
      r"|\b(?:numbers?\s+of\s+)?words\s+within\b|\bsay\s+[\"'“]"),
@@ -95,7 +95,9 @@ _LIKE = re.compile(
 # adjectives that pick among things or judge them, never themselves a sound
 _MODIFIERS = frozenset("""different other various several many multiple certain specific proper main whole entire original new same
     individual separate both own cool nice good bad better best great weird strange annoying awful terrible horrible occasional
-    constant whole overall specific general particular actual real current existing final single""".split())
+    constant whole overall specific general particular actual real current existing final single
+    quiet quieter loud louder soft softer noisy""".split())
+_STYLE = re.compile(r"\b(?:in|into)\s+(?:an?|the)\s+(?P<what>(?:[a-z-]+\s+){1,2})(?:style|genre|fashion|manner|version|arrangement)\b")
 _PREFER = re.compile(r"\b(?:have|use|hear|get|want)\s+[a-z' -]+?\s+(?:than|over)\s+[a-z' -]+")
 _TOKEN = re.compile(r"@|§[a-z]|[a-z][a-z'\-]*|[-+]?\d+(?:\.\d+)?")
 
@@ -256,6 +258,9 @@ def sources(c: Clause) -> str | None:
     prefer = _PREFER.search(c.work)
     if prefer and any(unknown(t) for t in _TOKEN.findall(prefer.group(0))):
         return "replaces a sound"  # "[I'd rather] have rain than the engine idling"
+    style = _STYLE.search(c.work)
+    if style and any(unknown(t) for t in style.group("what").split()):
+        return "plays it in another style"  # "in a calypso style"
     like = _LIKE.search(c.work)
     if like and any(unknown(t) and not is_known(t) for t in _TOKEN.findall(c.work[like.end():])):  # "a *cheap* radio" is a rule's word
         return "asks for a sound only the model can make"

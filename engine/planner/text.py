@@ -131,6 +131,8 @@ STOPWORDS = word_set(
     sec secs st x lufs bpm original normal current usual default peak peaks frequency frequencies freqs band bands
     range enough instead anymore whole currently notch filter filters plugin plug-in pedal processing
     theyre its im dont doesnt cant thats whats youre ive id wont isnt arent etc e.g i.e
+    came went goes going gone mode modes version versions setting settings option options feature features thing
+    second seconds minute minutes hour hours
     """
 )
 
