@@ -152,15 +152,20 @@ class _Planner:
                 p = self.parse(piece, last if piece.soft else None)
                 if p is None:
                     continue
-                p.asks = part.asks and ((part.marked and piece is pieces[0]) or imperative(p.words))
+                alternative = re.match(r"[\s(]*or\b", self.low[piece.start:piece.end])  # "(or at least control the volume)"
+                p.asks = part.asks and not alternative and ((part.marked and piece is pieces[0]) or imperative(p.words))
                 p.sentence = part.sentence
-                if _NEGATED.match(" ".join(p.words)) or (context and not part.asks and _DESCRIBES.match(" ".join(p.words))):
+                story = context and not part.asks and (_DESCRIBES.match(" ".join(p.words)) or _NARRATES.match(self.low[piece.start:piece.end].strip()))
+                if _NEGATED.match(" ".join(p.words)) or story:
                     self.ignored.append((piece.start, self.text(piece)))
                     continue
                 if pending is not None:
                     joined = self.parse(Piece(pending.piece.start, piece.end, pending.piece.soft))
-                    if joined is not None and joined.ok and (_harmless(pending) or _neural_only(joined)):
-                        done.append(joined)  # "Music piece, repeat it", "[have] an engine idling, then revving up instead of the rain"
+                    if joined is not None and joined.ok and (_harmless(pending) or _neural_only(joined) or not p.ok):
+                        # "Music piece, repeat it", "[have] an engine idling, then revving up instead of the rain",
+                        # "keep between 0:05 | and 0:15"
+                        joined.sentence = part.sentence
+                        done.append(joined)
                         pending = None
                         continue
                     done.append(self.fallback(pending))
@@ -176,7 +181,8 @@ class _Planner:
                     continue
                 if last:  # perhaps the split was wrong: "swap left | and right"
                     joined = self.parse(Piece(last.piece.start, piece.end, last.piece.soft))
-                    if joined is not None and joined.ok and _key(joined) != _key(last):
+                    if joined is not None and joined.ok and not _neural_only(joined) and _key(joined) != _key(last):
+                        joined.sentence = part.sentence
                         done[-1] = joined
                         continue
                 pending = p
@@ -270,6 +276,8 @@ class _Planner:
 # a clause that says what the sound is not, or (in a story) how it sounds now: neither asks for an edit
 _NEGATED = re.compile(r"^(?:it'?s\s+|it\s+is\s+|this\s+is\s+)?not\s+(?:a|an|the|just|only)\b")
 _DESCRIBES = re.compile(r"^(?:[a-z']+\s+){0,4}?(?:sounds?|sounded|sounding|seems?|seemed|is|was|are|were)\s+(?:\w+\s+)?(?:like|as\s+if|as\s+though)\b")
+# what someone did: "I amplified the volume to normal levels", "we recorded it outside"
+_NARRATES = re.compile(r"^\W*(?:i|we|they|he|she)\s+(?:\w+\s+)?(?:\w+ed|got|had|did|made|took|put|went|came|found|saw|heard|bought|ran|set|sent|gave|wrote|left|kept)\b")
 # keeping something, or not doing something, constrains another edit rather than asking for one
 _CONSTRAINT = re.compile(r"\b(?:keep\w*|preserv\w*|retain\w*|leav(?:e|ing)|maintain\w*|protect\w*|avoid\w*|without|not|never|don't|doesn't)\b")
 

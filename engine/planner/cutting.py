@@ -16,7 +16,7 @@ from .numbers import NUM
 from .rules import clamp, rule, step
 
 _TRIM_VERBS = r"trim(?:med|ming|s)?|edit(?:ed|ing)?\s+out|cut(?:ting|s)?|remov(?:e|es|ed|ing)|delet(?:e|es|ed|ing)|chop(?:ped|ping|s)?|drop|lose|skip|get\s+rid(?:\s+of)?|take\s+(?:out|off|away)|shave|clip|snip|erase|discard|throw\s+away|strip|excise|kill|ditch"
-_KEEP_VERBS = r"keep(?:ing)?|extract(?:ing)?|crop(?:ped|ping)?|isolate|only\s+keep|just\s+keep|leave\s+only|retain|save|select|use\s+only|give\s+me|export|download|grab|record"
+_KEEP_VERBS = r"(?:only\s+)?(?:want|need)|keep(?:ing)?|extract(?:ing)?|crop(?:ped|ping)?|isolate|only\s+keep|just\s+keep|leave\s+only|retain|save|select|use\s+only|give\s+me|export|download|grab|record"
 _OBJ = r"(?:\s+(?:off|out|away|it|this|everything|all|of|down|to|the\s+(?:audio|part|section|bit|portion|sound|clip|recording|segment|stretch|piece)|the|audio|sound|part|section|bit|portion|segment|only|just|start|starting))*"
 
 
@@ -48,7 +48,9 @@ def add_clip(c: Clause, m: re.Match) -> list[Step] | None:
 def strip_silence(c: Clause, m: re.Match) -> list[Step]:
     words_ = m.group("adj") + " " + (m.group("side") or "")
     where = "both"
-    if re.search(r"leading|initial|starting|beginning|before", words_) or (c.where and c.where.anchor == "start"):
+    if re.search(r"leading|initial|starting|beginning|before", words_) and re.search(r"trailing|final|ending|end|after", words_):
+        where = "both"
+    elif re.search(r"leading|initial|starting|beginning|before", words_) or (c.where and c.where.anchor == "start"):
         where = "start"
     elif re.search(r"trailing|final|ending|end|after", words_) or (c.where and c.where.anchor == "end"):
         where = "end"
@@ -96,12 +98,12 @@ _GONE = (rf"(?:{_MODAL}\s+(?:be\s+)?|(?:is|are)\s+)?(?:removed|deleted|trimmed|d
 _WANTED = r"(?:is|are)\s+(?:all\s+)?(?:(?:i|we)\s+)?(?:need|needed|want|wanted)"
 
 
-@rule("trim-region", rf"\b(?P<verb>{_TRIM_VERBS}|{_KEEP_VERBS})\b{_OBJ}\s*@|(?P<only>\b(?:only|just)\s+(?:keep\s+)?(?:the\s+)?@|@\s+only)|@\s+(?P<gone>{_GONE})\b|@\s+(?P<wanted>{_WANTED})\b")
+@rule("trim-region", rf"\b(?P<verb>{_TRIM_VERBS}|{_KEEP_VERBS})\b{_OBJ}(?:\s+(?:data|material|content|footage|video))?\s*@|\bonly\s+(?P<good>good|usable|useful|needed|relevant|important|interesting|wanted|ok|okay|fine|worth\s+keeping)\b[^#@]{{0,30}}@|(?P<only>\b(?:only|just)\s+(?:keep\s+)?(?:the\s+)?@|@\s+only)|@\s+(?P<gone>{_GONE})\b|@\s+(?P<wanted>{_WANTED})\b")
 def trim_region(c: Clause, m: re.Match) -> list[Step] | None:
     w = c.where
     if w is None or w.whole or w.unsupported:
         return None
-    verb = m.group("verb") or ("trim" if m.group("gone") else "keep")  # "the first 2 s should be removed"
+    verb = m.group("verb") or ("trim" if m.group("gone") else "keep")  # "the first 2 s should be removed"; "only good at 1-2 s"
     if w.kind == "ends":  # "remove the first and last second": the start, then the end of what is left
         if re.match(_KEEP_VERBS, verb):
             return None

@@ -39,7 +39,10 @@ def loudness(c: Clause, m: re.Match) -> list[Step]:
 
 @rule("normalize", r"\b(?:peak[\s-]+)?normali[sz]\w*(?:\s+(?:it|this|the\s+\w+(?:\s+volume)?))?(?:\s+(?:a\s+)?(?:little|bit|tad|touch)?\s*(?:louder|up|higher))?|\bmaximi[sz]e\s+(?:the\s+)?(?:volume|level|peaks?)\b")
 def normalize(c: Clause, m: re.Match) -> list[Step]:
-    if c.peek(("lufs",)) or c.has(r"\bloudness\b"):
+    peaks = c.has(r"\b(?:peaks?|max(?:imum)?\s+(?:volumes?|levels?))\b")
+    if peaks and not c.peek(("lufs",)):  # "normalize the loudness so the max volumes are equal": a peak target
+        c.consume(*peaks.span())
+    elif c.peek(("lufs",)) or c.has(r"\bloudness\b"):
         return loudness.build(c, m)
     q = c.take(("db",), m.end())
     return [step("normalize", peak_db=clamp(-abs(q.value), -60.0, 0.0) if q else -1.0)]

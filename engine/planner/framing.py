@@ -59,19 +59,20 @@ _MARKERS = [
     rf"(?:can|could|would|will)\s+(?:you|u|anyone|anybody|someone|somebody|sao|it|this|we|i|one)\s+{_ADV}(?:(?:help|show|tell|teach|explain|advise|point)\s+(?:me\s+|us\s+)?(?:how\s+to\s+|to\s+|with\s+|on\s+how\s+to\s+)?|recommend\s+(?:(?:a|some)\s+way\s+to\s+|how\s+to\s+)?|suggest\s+(?:(?:a|some)\s+way\s+to\s+|how\s+to\s+)?)?",
     rf"(?:can|could)\s+(?:anybody|anyone|someone|somebody|you)\s+(?:please\s+)?(?:advise|recommend|suggest|tell|show)\s+(?:me\s+|us\s+)?(?:how\s+to\s+|a\s+way\s+to\s+)?",
     r"any\s+(?:ideas?|tips?|suggestions?|advice|recommendations?|help|pointers?|thoughts?|hints?)\s+(?:(?:on|about|for|regarding|as\s+to|to)\s+)?(?:how\s+(?:to|i\s+can|we\s+can|i\s+could)\s+)?",
-    rf"(?:(?:i|we)\s+(?:was|were|am|are)\s+|i'm\s+|we're\s+)?wondering\s+(?:if|how|whether|what)\s+(?:to\s+)?(?:{_SUBJ}\s+(?:{_MODAL}\s+)?)?(?:ever\s+)?",
+    rf"(?:(?:i|we)\s+(?:was|were|am|are)\s+|i'm\s+|we're\s+|was\s+|am\s+)?wondering\s+(?:if|how|whether|what)\s+(?:to\s+)?(?:{_SUBJ}(?:'d|'ll)?\s+(?:{_MODAL}\s+)?)?(?:ever\s+)?",
     rf"(?:do|does)\s+(?:we|you|it|sao|this|anyone|anybody)\s+(?:have|know|support|offer)\s+(?:of\s+)?(?:any|a|some)\s+{_PLAIN}{_WAY}\s+(?:to|for|of)\s+",
     rf"(?:do|does)\s+(?:anyone|anybody|someone|somebody)\s+know\s+(?:how\s+to|if|whether|a\s+way\s+to)\s+(?:(?:i|we|you)\s+(?:can|could)\s+)?",
     # wishes
-    rf"(?:i|we)(?:'d|\s+would|\s+really|\s+just|\s+also|\s+simply)?\s+(?:like|love|want|need|wish|prefer|hope)\s+(?:you\s+|it\s+|sao\s+|someone\s+)?to\s+",
-    r"(?:i|we)\s+(?:want|need|wish\s+for|would\s+like|'d\s+like)\s+(?=a\b|an\b|some\b|the\b|to\b|it\b|this\b|my\b|all\b|every\b)",
+    rf"(?:i|we)(?:'d|\s+would|\s+really|\s+just|\s+also|\s+simply|\s+only)?\s+(?:like|love|want|need|wish|prefer|hope)\s+(?:you\s+|it\s+|sao\s+|someone\s+|[a-z0-9]{1,12}\s+)?to\s+",
+    # "I want the part between 1 and 2 s": the verb stays, it says what to keep
+    r"(?:i|we)\s+(?:only\s+|just\s+|really\s+|also\s+)?(?=(?:want|need)\s+(?:a|an|some|the|it|this|my|all|every|only|just)\b)",
     rf"(?:i'm|i\s+am|we're|we\s+are|i've\s+been|we've\s+been)\s+{_ADV}(?:trying|looking|hoping|wanting|attempting|planning|struggling|aiming)\s+(?:to|for\s+(?:a|an|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|that|for))\s+",
     rf"(?:looking|searching)\s+for\s+(?:a|an|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|that|for)\s+",
     r"(?:i|we)\s+(?:have|need|got)\s+to\s+",
     r"(?:i|we)\s+(?:tried|try|attempted)\s+to\s+",
     r"(?:in\s+an?\s+(?:effort|attempt|bid))\s+to\s+",
     r"(?:i|we)(?:'d|\s+would|'m|\s+am|\s+are|'re)?\s+(?:be\s+)?(?:very\s+|really\s+)?interested\s+in\s+(?:(?:build|creat|mak|writ|design|develop|find|get|hav)\w*\s+)?",
-    r"(?:something|anything|a\s+way|a\s+tool|a\s+plugin)\s+(?:that|which)\s+(?:\w+\s+){0,2}?(?:lets?|allows?|can|could|would|will|helps?)\s+(?:both\s+)?(?:(?:me|us|you|users?)\s+)?(?:to\s+)?",
+    r"(?:something|anything|a\s+way|a\s+tool|a\s+plugin)\s+(?:that|which)\s+(?:(?:will|would|can|could|should|might)\s+)?(?:both\s+|also\s+)?(?:(?:lets?|allows?|helps?|enables?)\s+(?:(?:me|us|you|users?)\s+)?)?(?:to\s+)?",
     r"(?:what|how)\s+about\s+",
     r"that\s+(?:we|i|you|sao|it|one)\s+(?:can|could|would|might)\s+",
     r"(?:i|we)\s+(?:still\s+)?(?:cannot|can't|can\s+not|couldn't|could\s+not)\s+(?:manage\s+to|figure\s+out\s+how\s+to|seem\s+to|find\s+(?:a|the|any)\s+way\s+to|work\s+out\s+how\s+to)\s+",
@@ -92,7 +93,7 @@ _MARKERS = [
 _MARKER = re.compile(r"\b(?:" + "|".join(f"(?:{m})" for m in _MARKERS) + ")")
 
 # a wish said of the sound itself: "the birds should be louder", "it needs to be slowed"
-_SHOULD = re.compile(r"\b(?:should|must|needs?\s+to|has\s+to|have\s+to|ought\s+to|to)\s+(?:be|sound|get|become)\b")
+_SHOULD = re.compile(r"\b(?:should|must|needs?\s+to|has\s+to|have\s+to|ought\s+to)\s+(?:be|sound|get|become)\b")
 # explanations after the request: not read, listed as ignored
 _SUBORDINATE = re.compile(
     r"[\s,]*\b(?:so\s+that|so\s+(?:it|they|i|we|you|she|he)\s+(?:doesn't|don't|won't|isn't|aren't|does\s+not|do\s+not|can|could|will|would)\b|because|since\s+(?:it|the|i|we|they)|as\s+(?:it|the|i|we|they)\s+(?:is|are|was|were)"
@@ -100,6 +101,8 @@ _SUBORDINATE = re.compile(
     r"|which\s+(?:is|are|was|were|has|have|will|would|seems?|sounds?|makes?|gives?)|(?:that|who)\s+(?:is|are|was|were|i|we)\s|when\s+(?:i|we|you|recording|listening|using|playing)"
     r"|whenever|on\s+the\s+fly|(?:if|when)\s+(?:possible|needed|necessary)|(?:would|will)\s+be\s+" + _ADV + _FIX + r"|(?:is|are)\s+(?:very\s+)?welcome|thanks?\b|thx|thk)\b"
 )
+_ASIDE = re.compile(r"[\s,]*\b(?:(?:at\s+least\s+)?without\s+\w+ing|instead\s+of\s+having|rather\s+than\s+having)\b")
+_BREAK = re.compile(r",|;|\s(?:and|but|then)\s|\(|\)")
 # what may stand before an imperative verb at the start of a clause
 _LEAD = re.compile(r"^(?:\s|[\"'“”(\[*>#-]|\d+[.)]|\b(?:and|then|also|just|simply|basically|ideally|please|so|now|first|next|finally|but|or|maybe|perhaps|quickly|easily|only)\b)*")
 _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|approx|cf|ca|nr|no|min|sec|mr|mrs|ms|dr|st)\.", re.IGNORECASE)
@@ -107,7 +110,7 @@ _SENTENCE_END = re.compile(r"(?:[.!?…]+[\"'”’)\]]*|[:;])(?=\s|$)|\n")
 _REFERS_BACK = re.compile(
     r"^be\s+(?:done|achieved|possible|accomplished)\b|^(?:\w+\s+){0,2}?(?:do|doing|done|achieve|achieving|accomplish\w*|replicat\w*|recreat\w*|simulat\w*|emulat\w*|reproduc\w*|apply|applying|fix|fixing|"
     r"solve|solving|handle|deal\s+with|implement\w*)\s+(?:it|this|that|these|those|them|the\s+same|(?:this|that|these|such\s+an?)\s+(?:\w+\s+)?(?:effect|sound|thing|trick|kind|type|one|filter|problem|issue))"
-    r"(?=[\s,.?!]*$|\s+(?:to|with|in|on|for|quick\w*|easil\w*|cheap\w*|using|via|by|without|automatically|at|from|please|\w+ly)\b)"
+    r"(?=[\s,.?!\"'”’)]*$|\s+(?:to|with|in|on|for|quick\w*|easil\w*|cheap\w*|using|via|by|without|automatically|at|from|please|\w+ly)\b)"
 )
 
 
@@ -150,11 +153,25 @@ def frame(low: str) -> list[Part]:
 
 
 def _sentence(low: str, s: int, e: int) -> list[Part]:
+    """A sentence's parts; a parenthesis is an aside ("(attached sample)", "(if any)")."""
+    parts: list[Part] = []
+    at = s
+    for m in re.finditer(r"\([^()]*\)?", low[s:e]):
+        parts.extend(_clauses(low, at, s + m.start()))
+        asks = any(imperative(c.split()) for c in _CLAUSE.split(m.group(0).strip("()")))  # "(speed up by 4/3)"
+        parts.append(Part(s + m.start(), s + m.end(), "request" if asks else "aside"))
+        at = s + m.end()
+    return parts + _clauses(low, at, e)
+
+
+def _clauses(low: str, s: int, e: int) -> list[Part]:
     text = low[s:e]
+    if not text.strip(" \n\t.,!?…:;\"'”’)"):
+        return []
     m = _first_marker(text)
     if m is None:
         if _STORY.search(text) and not (_SHOULD.search(text) or any(imperative(c.split()) for c in _CLAUSE.split(text))):
-            sub = _SUBORDINATE.search(text)
+            sub = _ASIDE.search(text)
             cut = s + sub.start() if sub and sub.start() > 0 else e
             return [Part(s, cut, "context")] + ([Part(cut, e, "aside")] if cut < e else [])
         body, parts = 0, []
@@ -163,13 +180,19 @@ def _sentence(low: str, s: int, e: int) -> list[Part]:
         while (again := _MARKER.match(text, body)) and again.end() > body:  # chains: "it would be nice to have a way to ..."
             body = again.end()
         parts = [Part(s, s + m.start(), "context")] if m.start() > 0 else []
-    sub = _SUBORDINATE.search(text, body)
-    end = s + (sub.start() if sub and sub.start() > body else len(text))
-    kind = "aside" if refers_back(low[s + body:end]) else "request"
-    parts.append(Part(s + body, end, kind, marked=m is not None))
-    if end < e:
-        parts.append(Part(end, e, "aside"))
-    return parts
+    at = body
+    while (sub := _SUBORDINATE.search(text, at)) and sub.end() > at:
+        stop = _BREAK.search(text, sub.end())
+        stop_at = stop.start() if stop else len(text)
+        if sub.start() > at:
+            parts.append(Part(s + at, s + sub.start(), "request", marked=m is not None and at == body))
+        parts.append(Part(s + sub.start(), s + stop_at, "aside"))
+        at = stop_at
+    parts.append(Part(s + at, e, "request", marked=m is not None and at == body))
+    first = next(p for p in parts if p.kind == "request")
+    if refers_back(low[first.start:first.end]):
+        parts[parts.index(first)] = replace(first, kind="aside")
+    return [p for p in parts if p.end > p.start]
 
 
 def _first_marker(text: str) -> re.Match | None:
@@ -182,7 +205,7 @@ def _first_marker(text: str) -> re.Match | None:
             continue  # "do I need to design a filter?" asks about the method
         if not before or before[-1] in ",-(–—:\"“'" or re.search(r"\b(?:and|but|so|basically|ideally|honestly|then|or|just|now|also|still|really|actually|wonder)$", before):
             return m
-        if m.group(0).startswith(("i ", "we ", "i'", "we'", "is ", "it ", "how ", "any ", "being ", "the ability", "a ", "an ", "looking", "in an", "in a ", "please")):
+        if m.group(0).startswith(("i ", "we ", "i'", "we'", "is ", "it ", "how ", "any ", "being ", "the ", "a ", "an ", "looking", "in an", "in a ", "please", "was ", "wondering")):
             return m  # a wish or a question may follow its story: "..., I want to ...", "a filter that would ..."
     return None
 
@@ -190,7 +213,8 @@ def _first_marker(text: str) -> re.Match | None:
 # a sentence that tells rather than asks: a person or "there" as its subject, a question, a story opener.
 # Without these a sentence with no marker is read as a request: "Then, a bit more reverb.", "The bass is too loud."
 _STORY = re.compile(
-    r"\b(?:i|we|i'm|i've|i'd|i'll|we're|we've|my|our|you|your|he|she|they|his|her|their|there|there's|someone|somebody|people|users?)\b|\?"
+    r"\b(?:i|we|i'm|i've|i'd|i'll|we're|we've|my|our|you|your|he|she|they|his|her|their|there|there's|someone|somebody|people|users?"
+    r"|has|have|had|was|were|did|does|got|sounded|seemed|seems\s+like|sounds\s+like|looks\s+like)\b|\?"
     r"|^\W*(?:for\s+(?:example|instance)|e\.g|say|assume|suppose|imagine|usually|sometimes|often|when|while|whenever|if|because|since|although"
     r"|though|however|unfortunately|apparently|currently|recently|originally|specifically|the\s+problem|the\s+issue|the\s+reason|example)\b"
 )

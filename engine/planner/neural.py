@@ -92,11 +92,12 @@ _TOOL_HEADS = frozenset("filter filters effect effects plugin plug-in plugins pe
 _LIKE = re.compile(
     r"(?:\b(?:sound|sounds|sounding|seem|seems|feel|feels|be|is|are|make\s+(?:it|this|them|everything)|^)\s+(?:more\s+|a\s+bit\s+|just\s+|a\s+little\s+|kind\s+of\s+|exactly\s+)?(?:like|as\s+if|as\s+though)|^like)\b"
 )
-# adjectives that pick among things or judge them, never themselves a sound
+# adjectives that pick among things or judge them, and the places of a stereo image: never themselves a sound
 _MODIFIERS = frozenset("""different other various several many multiple certain specific proper main whole entire original new same
     individual separate both own cool nice good bad better best great weird strange annoying awful terrible horrible occasional
     constant whole overall specific general particular actual real current existing final single
-    quiet quieter loud louder soft softer noisy""".split())
+    quiet quieter loud louder soft softer noisy max maximum min minimum peak average
+    left right channel channels side sides speaker speakers ear ears center centre middle stereo mono""".split())
 _STYLE = re.compile(r"\b(?:in|into)\s+(?:an?|the)\s+(?P<what>(?:[a-z-]+\s+){1,2})(?:style|genre|fashion|manner|version|arrangement)\b")
 _PREFER = re.compile(r"\b(?:have|use|hear|get|want)\s+[a-z' -]+?\s+(?:than|over)\s+[a-z' -]+")
 _TOKEN = re.compile(r"@|§[a-z]|[a-z][a-z'\-]*|[-+]?\d+(?:\.\d+)?")
@@ -262,6 +263,8 @@ def sources(c: Clause) -> str | None:
     if style and any(unknown(t) for t in style.group("what").split()):
         return "plays it in another style"  # "in a calypso style"
     like = _LIKE.search(c.work)
+    if like and re.match(r"\s*(?:i|you|we|he|she|they)\b", c.work[like.end():]):
+        like = None  # "like you said": a turn of phrase, not a sound
     if like and any(unknown(t) and not is_known(t) for t in _TOKEN.findall(c.work[like.end():])):  # "a *cheap* radio" is a rule's word
         return "asks for a sound only the model can make"
     return None

@@ -32,7 +32,7 @@ def mono_to_stereo(c: Clause, m: re.Match) -> list[Step]:
 
 
 @rule("one-sided", r"\b(?:left|right)[\s-]only\b|\bone[\s-]sided\b"
-      r"|\b(?:comes?|coming|plays?|playing|heard)\s+(?:only\s+)?(?:out\s+of|in|on|from|through)\s+(?:only\s+)?(?:one|the\s+(?:left|right))\s+(?:speaker|channel|side|ear)s?\b"
+      r"|\b(?:comes?|coming|plays?|playing|heard)\s+(?:only\s+)?(?:out\s+of|in|on|from|through)\s+(?:only\s+)?(?:one|1|the\s+(?:left|right))\s+(?:speaker|channel|side|ear)s?\b"
       r"|\b(?:play|hear|come|comes|coming|playing)\w*\s+(?:out\s+of\s+|in\s+|on\s+|from\s+|through\s+)both\s+(?:speakers|channels|ears|sides)\b"
       r"|\bmov\w*\s+(?:it|this|everything|the\s+\w+)\s+out\s+of\s+the\s+(?:left|right)\s+(?:channel|speaker|side)\b")
 def one_sided(c: Clause, m: re.Match) -> list[Step]:

@@ -17,11 +17,14 @@ _CHANGE = r"(?:chang(?:e|es|ing)|affect(?:s|ing)?|alter(?:s|ing)?|touch(?:es|ing
 _SAME = r"(?:\s+(?:the\s+same|unchanged|intact|as\s+it\s+is|as\s+is|constant|steady|fixed|natural|where\s+it\s+is))?"
 
 
+_OWNER = r"(?:(?:the\s+)?(?:audio|track|song|file|recording|clip|music|voice|sound|video)(?:'s)?\s+(?:track(?:'s)?\s+)?(?:original\s+)?)?"
+
+
 def _constraint(objects: str) -> str:
     lead = r"(?:,?\s*(?:but|and|while|whilst|yet)\s+)?"
     own = r"(?:the\s+|its\s+|it'?s\s+|it\s+|original\s+|same\s+)*"
     return (
-        rf"{lead}(?:{_KEEP}\s+{own}(?:{objects}){_SAME}"
+        rf"{lead}(?:{_KEEP}\s+{own}{_OWNER}(?:{objects}){_SAME}"
         rf"|without\s+(?:{_CHANGE}|raising|lowering|speeding\s+up|slowing\s+down)\s+{own}(?:{objects})"
         rf"|(?:don'?t|do\s+not|does\s*n'?t|not)\s+{_CHANGE}\s+{own}(?:{objects})"
         rf"|(?:with|at)\s+the\s+same\s+(?:{objects}))"
@@ -54,7 +57,8 @@ _POLITE = re.compile(
     r"|i(?:'d|\s+would)?\s+(?:rather|prefer)(?:\s+(?:you|it\s+if\s+you))?(?:\s+to)?"
     r"|let'?s|let\s+us|why\s+not|is\s+it\s+possible\s+to|would\s+it\s+be\s+possible\s+to|try\s+to|go\s+ahead\s+and|instruction|step\s+\d+)\b"
 )
-_LEAD = re.compile(r"^(?:\s*(?:(?:and|then|also|next|finally|lastly|firstly|secondly|thirdly|after\s+that|afterwards|plus|but|so|now)\b|(?:first|second|third)\s*,|\d+[.)](?=\s)|[-*](?=\s))[\s,:]*)+")
+_LEAD = re.compile(r"^(?:\s*(?:(?:and|then|also|next|finally|lastly|firstly|secondly|thirdly|after\s+that|afterwards|plus|but|so|now"
+                   r"|potentially|possibly|ideally|basically|maybe|perhaps|probably|optionally|additionally|simply|really|actually)\b|(?:first|second|third)\s*,|\d+[.)](?=\s)|[-*](?=\s))[\s,:]*)+")
 _PUNCT = re.compile(r"[\"“”«»()\[\]{}!?;,]|(?<!\d):|:(?!\d)|(?<!\d)\.(?!\d)|\.$")
 
 
