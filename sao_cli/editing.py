@@ -9,10 +9,15 @@ from pathlib import Path
 from . import console
 
 
-def make_plans(instructions: list[str], engine: str):
+def make_plans(instructions: list[str], engine: str, tell_ignored: bool = True):
+    """The plans; with `tell_ignored`, a message on stderr names the words each plan did not use."""
+    from rich.markup import escape
+
     from engine.errors import SaoError
     from engine.plan import neural_plan
     from engine.planner import make_plan
+
+    from .views import ignored_line
 
     plans = []
     for i, text in enumerate(instructions, 1):
@@ -22,6 +27,8 @@ def make_plans(instructions: list[str], engine: str):
             if len(instructions) > 1:
                 e.message = f"step {i} ('{text}'): {e.message}"
             raise
+        if tell_ignored and (line := ignored_line(plans[-1])):
+            console.info(escape(f"step {i}: {line}" if len(instructions) > 1 else line))
     return plans
 
 

@@ -29,11 +29,20 @@ def plan_table(plan) -> Table:
     return table
 
 
+def ignored_line(plan) -> str | None:
+    """The instruction's words the planner did not use, in one line: "ignored: 'from the 1940s'"."""
+    if not plan.ignored:
+        return None
+    return "ignored: " + ", ".join(f"'{w}'" for w in plan.ignored)
+
+
 def show_plan(plan, as_json: bool) -> None:
-    """A plan on stdout: JSON for machines, a table for people."""
+    """A plan on stdout: JSON for machines, a table for people (and the words it did not use under it)."""
     from . import console
 
     if as_json:
         console.print_json(plan.to_dict())
     else:
         console.out.print(plan_table(plan))
+        if line := ignored_line(plan):
+            console.out.print(line, markup=False, highlight=False)

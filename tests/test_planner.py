@@ -289,7 +289,7 @@ def test_clip_paths_keep_their_case_and_place():
 @pytest.mark.parametrize("text", [
     "remove the dog barking", "Add bird sounds", "add distant wind", "replace the guitar with a piano", "extract piano",
     "the birds should chirp louder", "Increase the volume of the dog barking.", "Slow down bell considerably.",
-    "make the vocals louder", "Please, dereverb this audio.", "Remove the echo!", "Remove the clipping.", "Perform Super-resolution",
+    "make the vocals louder", "Please, dereverb this audio.", "Remove the echo!", "Perform Super-resolution",
     "Inpaint", "remix to blues genre", "make it sound like a quiet sunny forest", "Change it to a motorcycle", "Only Drums.",
     "Decompress the audio, please.", "get rid of the turkey's noise", "erase the speech in the background",
     "can you get rid of the car horn", "mix in some crowd noise", "layer a synth pad underneath", "mute the drums",
@@ -349,7 +349,7 @@ def test_neighbouring_model_clauses_become_one_model_step():
     assert step.params["instruction"] == "remove the birds and the dog"
 
 
-@pytest.mark.parametrize("text", ["asdf qwerty", "the quick brown fox", "please", "", "   ", "louder and flibbertigibbet"])
+@pytest.mark.parametrize("text", ["asdf qwerty", "the quick brown fox", "please", "", "   "])
 def test_gibberish_is_not_understood_and_points_to_sao_ops(text):
     with pytest.raises(NotUnderstood) as e:
         make_plan(text)

@@ -268,7 +268,7 @@ class _Planner:
         words = " ".join(p.words)
         concept = concept_of(words)
         if concept is not None and p.asks and not _CONSTRAINT.search(words):
-            self.unclear.append((p.sentence, explain(text, concept)))
+            self.unclear.append((p.sentence, explain(text, words, concept)))
         self.ignored.append((p.piece.start, text))
         return p
 

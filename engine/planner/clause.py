@@ -14,7 +14,7 @@ from .intensity import ADJECTIVE_MODIFIER, DIRECTION, Direction, amount, intensi
 from .lexicon import is_known
 from .numbers import Quantity, find_quantities
 from .regions import EDGE_S, Where, find_region
-from .text import DETERMINERS, PREPOSITIONS, STOPWORDS, VERBS, WHOLE, word_set
+from .text import DETERMINERS, PREPOSITIONS, STOPWORDS, VERBS, WHOLE, singular, word_set
 
 # after a recipe's name, words that make it the sound wanted: "robot voice", "telephone effect", "a monster speaking"
 _WANTED = re.compile(r"voices?|vocals?|speech|(?:speak|talk|sing|shout|whisper|narrat|announc|yell|scream|chant)\w*|effects?|filters?|sounds?"
@@ -194,10 +194,16 @@ def leftover(c: Clause) -> list[str]:
             runs[-1].append(token)
     found = []
     for run in runs:
-        while run and run[0] in ("and", "or", "but", "then", "so", "it", "this", "that"):
+        run = [c.paths[ord(w[1]) - ord("a")] if w.startswith("§") and len(w) == 2 else w for w in run]  # a file named as context
+        while run and (run[0] in ("and", "or", "but", "then", "so", "it", "this", "that") or run[0] in VERBS):
             run.pop(0)
-        while run and run[-1] in _FILLER and not any(ch.isdigit() for ch in run[-1]):
+        while run and not _names_something(run[-1]):
             run.pop()
-        if any(any(ch.isdigit() for ch in w) or (w not in _FILLER and len(w) > 2) for w in run):
+        if any(_names_something(w) for w in run):
             found.append(" ".join(run))
     return found
+
+
+def _names_something(word: str) -> bool:
+    """A number ("1940s", "80") or a word that is not a function word, a verb or a whole-file word ("mp3s")."""
+    return singular(word) not in _FILLER and (any(ch.isdigit() for ch in word) or len(word) > 2)

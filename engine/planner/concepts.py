@@ -37,29 +37,29 @@ def _concept(name: str, pattern: str, *suggestions: tuple[str, str]) -> Concept:
 
 
 CONCEPTS = [
-    _concept("loudness normalisation", r"\b(?:normali[sz]\w*|loudness|lufs|lkfs|r-?128)\b",
+    _concept("a loudness target", r"\b(?:normali[sz]\w*|loudness|lufs|lkfs|r-?128)\b",
              (r"peak", "normalize to -1 dB peak"), (r"", "normalize to -16 LUFS")),
-    _concept("artefact removal", r"\b(?:clicks?|clicking|pops?|popping|crackl\w*|clipp\w*|scratch\w*|thumps?)\b",
+    _concept("removing an artefact", r"\b(?:clicks?|clicking|pops?|popping|crackl\w*|clipp\w*|scratch\w*|thumps?)\b",
              (r"", "")),  # no operation yet: the message says so
-    _concept("noise removal", r"\b(?:noise|noises|hiss\w*|hum|humming|buzz\w*|rumbl\w*|static|whine|whistl\w*)\b",
+    _concept("removing noise", r"\b(?:noise|noises|hiss\w*|hum|humming|buzz\w*|rumbl\w*|static|whine|whistl\w*)\b",
              (r"hum|buzz", "remove the 50 Hz hum"), (r"rumbl", "remove the rumble below 80 Hz"), (r"", "remove the background noise")),
     _concept("silence", r"\b(?:silen\w*|pauses?|dead\s+air|gaps?)\b",
              (r"", "trim the silence at the start and end")),
-    _concept("sample format", r"\b(?:sample[\s-]?rate|sampling\s+(?:rate|frequency)|re-?sampl\w*|bit[\s-]?depth|\d+[\s-]?bits?|mu-?law|a-?law|wav|mp3|flac|ogg|format|khz)\b",
+    _concept("the sample format", r"\b(?:sample[\s-]?rate|sampling\s+(?:rate|frequency)|re-?sampl\w*|bit[\s-]?depth|\d+[\s-]?bits?|mu-?law|a-?law|wav|mp3|flac|ogg|format|khz)\b",
              (r"bit", "bitcrush to 8 bits"), (r"", "resample to 44.1 kHz")),
-    _concept("channels", r"\b(?:mono|stereo|channels?|left|right|speakers?|pan\w*|balance)\b",
+    _concept("the channels", r"\b(?:mono|stereo|channels?|left|right|speakers?|pan\w*|balance)\b",
              (r"pan|left|right", "pan it 30% left"), (r"", "make it mono")),
-    _concept("speed", r"\b(?:speed\w*|tempo|faster|slower|bpm|pace|slow\w*|accelerat\w*|time[\s-]?stretch\w*)\b",
+    _concept("a speed change", r"\b(?:speed\w*|tempo|faster|slower|bpm|pace|slow\w*|accelerat\w*|time[\s-]?stretch\w*)\b",
              (r"slow", "slow it down by 10%"), (r"", "speed it up by 10%")),
-    _concept("pitch", r"\b(?:pitch\w*|semitones?|key|transpos\w*|tuning|tune|retun\w*|octaves?)\b",
+    _concept("a pitch change", r"\b(?:pitch\w*|semitones?|key|transpos\w*|tuning|tune|retun\w*|octaves?)\b",
              (r"", "pitch it up 2 semitones")),
-    _concept("level", r"\b(?:volume|louder|quieter|loud|quiet|gain|amplif\w*|levels?|db|decibels?)\b",
+    _concept("a level change", r"\b(?:volume|louder|quieter|loud|quiet|gain|amplif\w*|levels?|db|decibels?)\b",
              (r"quiet|lower|reduc|decreas", "make it 6 dB quieter"), (r"", "make it 6 dB louder")),
     _concept("EQ", r"\b(?:eq|equali[sz]\w*|bass|treble|highs|lows|mids|frequenc\w*|hz|low[\s-]?end|high[\s-]?end)\b",
              (r"high|treble", "cut everything above 8 kHz"), (r"", "cut everything below 100 Hz")),
     _concept("dynamics", r"\b(?:compress\w*|limit\w*|dynamic\s+range|peaks?|expand\w*)\b",
              (r"limit|peak", "limit to -1 dB"), (r"", "compress it 4:1 at -20 dB")),
-    _concept("length", r"\b(?:trim\w*|crop\w*|cut|fade\w*|split\w*|seconds?|minutes?|length|duration|shorten\w*|lengthen\w*|loop\w*)\b",
+    _concept("a cut or a length", r"\b(?:trim\w*|crop\w*|cut|fade\w*|split\w*|seconds?|minutes?|length|duration|shorten\w*|lengthen\w*|loop\w*)\b",
              (r"fade", "fade out over 3 seconds"), (r"split", "trim the first 2 seconds"), (r"", "trim the first 2 seconds")),
     _concept("reverb or echo", r"\b(?:reverb\w*|echo\w*|delay)\b", (r"", "add a small room reverb")),
 ]
@@ -70,11 +70,12 @@ def concept_of(text: str) -> Concept | None:
     return next((c for c in CONCEPTS if c.pattern.search(text)), None)
 
 
-def explain(text: str, concept: Concept) -> str:
-    """The refusal for a clause that names `concept` but could not be read."""
-    said = concept.pattern.search(text).group(0)
-    suggestion = next(s for p, s in concept.suggestions if re.search(p, text))
-    head = f'could not fully read "{text}": "{said}" names {concept.name}, but the rest of the words do not say what to do'
+def explain(text: str, words: str, concept: Concept) -> str:
+    """The refusal for a clause (`text` as written, `words` normalised) that names `concept` but could not be read:
+    what was understood, what was not, and an instruction sao reads."""
+    said = concept.pattern.search(words).group(0)
+    suggestion = next(s for p, s in concept.suggestions if re.search(p, words))
+    head = f'could not fully read "{text}": understood "{said}" ({concept.name}), but not what to do with it'
     if not suggestion:
-        return f"{head}, and sao has no operation for it yet (run `sao ops` to see what it can do)"
+        return f"{head}, and sao has no operation for that yet (run `sao ops` to see what it can do)"
     return f'{head}; did you mean: "{suggestion}"?'

@@ -27,8 +27,17 @@ def _time_region(c: Clause) -> tuple[float | None, float | None] | None:
     return times
 
 
+_MIX_VERBS = r"\b(?:add(?:ing)?|mix(?:ing)?(?:\s+in)?|overlay|layer|insert|put|place|drop\s+in|bring\s+in|blend(?:\s+in)?|combine|paste)\b"
+
+
 @rule("add-clip", r"§(?P<i>[a-z])")
 def add_clip(c: Clause, m: re.Match) -> list[Step] | None:
+    """A file mixed in: only with a verb that says so ("add drums.wav at 3 s", "mix in rain.flac"). A file
+    named otherwise ("the master of take_FINAL.mp3") is context, listed as ignored. Whether it exists is
+    checked when the plan runs (a missing file is a bad-audio error, exit 3, and nothing is written)."""
+    verb = c.has(_MIX_VERBS)
+    if verb is None or verb.start() > m.start():
+        return None
     params: dict = {"path": c.paths[ord(m.group("i")) - ord("a")]}
     times = _time_region(c)
     if times is not None:
@@ -38,9 +47,7 @@ def add_clip(c: Clause, m: re.Match) -> list[Step] | None:
         params["db"] = clamp(q.value, -96.0, 24.0)
     elif c.has(r"\b(?:quiet(?:ly)?|soft(?:ly)?|in\s+the\s+background|underneath|subtl[ey]|faint(?:ly)?)\b"):
         params["db"] = -12.0
-    verb = c.has(r"\b(?:add|mix(?:\s+in)?|overlay|layer|insert|put|drop\s+in|bring\s+in|blend(?:\s+in)?|combine|paste|place)\b")
-    if verb:
-        c.consume(*verb.span())
+    c.consume(*verb.span())
     return [step("add", **params)]
 
 

@@ -69,7 +69,7 @@ _MARKERS = [
     rf"(?:i'm|i\s+am|we're|we\s+are|i've\s+been|we've\s+been)\s+{_ADV}(?:trying|looking|hoping|wanting|attempting|planning|struggling|aiming)\s+(?:to|for\s+(?:a|an|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|that|for))\s+",
     rf"(?:looking|searching)\s+for\s+(?:a|an|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|that|for)\s+",
     r"(?:i|we)\s+(?:have|need|got)\s+to\s+",
-    r"(?:i|we)\s+(?:tried|try|attempted)\s+to\s+",
+    r"(?:i|we)\s+(?:tried|try|attempted|wanted|needed|wished|hoped)\s+to\s+",
     r"(?:in\s+an?\s+(?:effort|attempt|bid))\s+to\s+",
     r"(?:i|we)(?:'d|\s+would|'m|\s+am|\s+are|'re)?\s+(?:be\s+)?(?:very\s+|really\s+)?interested\s+in\s+(?:(?:build|creat|mak|writ|design|develop|find|get|hav)\w*\s+)?",
     r"(?:something|anything|a\s+way|a\s+tool|a\s+plugin)\s+(?:that|which)\s+(?:(?:will|would|can|could|should|might)\s+)?(?:both\s+|also\s+)?(?:(?:lets?|allows?|helps?|enables?)\s+(?:(?:me|us|you|users?)\s+)?)?(?:to\s+)?",

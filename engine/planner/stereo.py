@@ -62,7 +62,9 @@ def pan(c: Clause, m: re.Match) -> list[Step] | None:
             return [step("pan", position=0.0)]
     if q is not None:
         amount = abs(q.value) / 100 if q.kind == "percent" else abs(q.value)
-    elif m.group("hard") or c.has(r"\b(?:hard|fully|all\s+the\s+way|completely|100)\b"):
+    elif m.group("hard") or (hard := c.has(r"\b(?:hard|fully|all\s+the\s+way|completely|100)\b")):
+        if not m.group("hard"):
+            c.consume(*hard.span())
         amount = 1.0
     else:
         amount = c.amount(0.25, 0.5, 1.0)

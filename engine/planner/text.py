@@ -158,6 +158,6 @@ VERBS = word_set(
     thicken fatten open lose kill strip duplicate echo delay detune tune scoop dip accentuate bump clip truncate high
     low band de-ess deess fix restore cancel suppress eliminate drown bury move place send overlay incorporate include
     introduce generate create transform let use have simulate emulate imitate mimic
-    edit save export download grab record truncate minimize minimise lessen
+    edit save export download grab record truncate minimize minimise lessen adjust tweak modify alter correct improve
     """
 )

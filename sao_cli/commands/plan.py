@@ -18,7 +18,7 @@ def plan(
     from ..editing import make_plans
     from ..views import show_plan
 
-    show_plan(make_plans([instruction], engine.value)[0], as_json)
+    show_plan(make_plans([instruction], engine.value, tell_ignored=False)[0], as_json)
 
 
 def register(app: typer.Typer) -> None:
