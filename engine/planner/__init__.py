@@ -181,7 +181,8 @@ class _Planner:
                     continue
                 if last:  # perhaps the split was wrong: "swap left | and right"
                     joined = self.parse(Piece(last.piece.start, piece.end, last.piece.soft))
-                    if joined is not None and joined.ok and not _neural_only(joined) and _key(joined) != _key(last):
+                    if joined is not None and joined.ok and not _neural_only(joined) and _key(joined) != _key(last) \
+                            and set(_ops(last)) <= set(_ops(joined)):  # it reads more, and loses nothing
                         joined.sentence = part.sentence
                         done[-1] = joined
                         continue

@@ -63,7 +63,7 @@ _MARKERS = [
     rf"(?:do|does)\s+(?:we|you|it|sao|this|anyone|anybody)\s+(?:have|know|support|offer)\s+(?:of\s+)?(?:any|a|some)\s+{_PLAIN}{_WAY}\s+(?:to|for|of)\s+",
     rf"(?:do|does)\s+(?:anyone|anybody|someone|somebody)\s+know\s+(?:how\s+to|if|whether|a\s+way\s+to)\s+(?:(?:i|we|you)\s+(?:can|could)\s+)?",
     # wishes
-    rf"(?:i|we)(?:'d|\s+would|\s+really|\s+just|\s+also|\s+simply|\s+only)?\s+(?:like|love|want|need|wish|prefer|hope)\s+(?:you\s+|it\s+|sao\s+|someone\s+|[a-z0-9]{1,12}\s+)?to\s+",
+    rf"(?:i|we)(?:'d|\s+would)?(?:\s+(?:really|just|also|simply|only|still|actually))*\s+(?:like|love|want|need|wish|prefer|hope)\s+(?:you\s+|it\s+|sao\s+|someone\s+|[a-z0-9]{1,12}\s+)?to\s+",
     # "I want the part between 1 and 2 s": the verb stays, it says what to keep
     r"(?:i|we)\s+(?:only\s+|just\s+|really\s+|also\s+)?(?=(?:want|need)\s+(?:a|an|some|the|it|this|my|all|every|only|just)\b)",
     rf"(?:i'm|i\s+am|we're|we\s+are|i've\s+been|we've\s+been)\s+{_ADV}(?:trying|looking|hoping|wanting|attempting|planning|struggling|aiming)\s+(?:to|for\s+(?:a|an|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|that|for))\s+",
