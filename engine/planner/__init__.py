@@ -161,7 +161,7 @@ class _Planner:
                     continue
                 if pending is not None:
                     joined = self.parse(Piece(pending.piece.start, piece.end, pending.piece.soft))
-                    if joined is not None and joined.ok and (_harmless(pending) or _neural_only(joined) or not p.ok):
+                    if joined is not None and joined.ok and (_harmless(pending) or (_neural_only(joined) and not context) or not p.ok):
                         # "Music piece, repeat it", "[have] an engine idling, then revving up instead of the rain",
                         # "keep between 0:05 | and 0:15"
                         joined.sentence = part.sentence
@@ -276,7 +276,8 @@ class _Planner:
 
 # a clause that says what the sound is not, or (in a story) how it sounds now: neither asks for an edit
 _NEGATED = re.compile(r"^(?:it'?s\s+|it\s+is\s+|this\s+is\s+)?not\s+(?:a|an|the|just|only)\b")
-_DESCRIBES = re.compile(r"^(?:[a-z']+\s+){0,4}?(?:sounds?|sounded|sounding|seems?|seemed|is|was|are|were)\s+(?:\w+\s+)?(?:like|as\s+if|as\s+though)\b")
+_DESCRIBES = re.compile(r"^(?:[a-z']+\s+){0,4}?(?:sounds?|sounded|sounding|seems?|seemed|is|was|are|were)\s+(?:\w+\s+)?(?:like|as\s+if|as\s+though)\b"
+                        r"|^(?:[a-z']+\s+){0,4}?(?:is|was|are|were)\s+(?:much\s+|way\s+|a\s+lot\s+|far\s+|slightly\s+|about\s+)?\w+er\s+than\b")
 # what someone did: "I amplified the volume to normal levels", "we recorded it outside"
 _NARRATES = re.compile(r"^\W*(?:i|we|they|he|she)\s+(?:\w+\s+)?(?:\w+ed|got|had|did|made|took|put|went|came|found|saw|heard|bought|ran|set|sent|gave|wrote|left|kept)\b")
 # keeping something, or not doing something, constrains another edit rather than asking for one

@@ -144,6 +144,8 @@ def keep_length(c: Clause, m: re.Match) -> list[Step] | None:
 def mute(c: Clause, m: re.Match) -> list[Step] | None:
     if m.group("verb") and not m.group("obj") and c.where is None:
         return None  # "mute the dog" names a source; "start with a second of silence" is padding
+    if re.search(r"\b(?:is|are|was|were)\s+(?:just\s+|only\s+|all\s+|pure\s+|complete\s+)?$", c.text[: m.start()]):
+        return None  # "the first 30 seconds is just silence" says what is there, not what to do
     return [step("mute")]
 
 

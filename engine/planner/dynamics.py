@@ -54,7 +54,7 @@ def limiter(c: Clause, m: re.Match) -> list[Step]:
     return [step("limiter", ceiling_db=clamp(-abs(q.value), -40.0, 0.0) if q else -1.0)]
 
 
-@rule("compressor", r"\b(?:compress(?:or|ion|ed|ing)?(?!(?:\s+it)?\s+in\s+time)|squash\w*|glue|even\s+out|level\s+(?:it\s+)?out|smooth\w*\s+out\s+(?:the\s+)?(?:dynamics|volume|levels?)|(?:reduc|lower|decreas|narrow|shrink|minimi[sz])\w*\s+(?:the\s+)?(?:dynamic\s+range|(?:volume\s+|level\s+|loudness\s+)?differences?\s+between)|more\s+(?:consistent|even|controlled)|controlled|consistent|even\s+levels?|tighter|tight|squeez\w*|(?:the\s+)?quiet(?:er|est)?\s+(?:parts|bits|sections|moments|passages)\s+(?:louder|up|more\s+audible|audible|stand\s+out)|(?:the\s+)?loud\s+(?:parts|bits|sections|moments|passages)\s+(?:quieter|softer|down))\b")
+@rule("compressor", r"\b(?:compress(?:or|ion|ed|ing)?(?!(?:\s+it)?\s+in\s+time)|squash\w*|glue|even\s+(?:(?:it|them|things|everything|the\s+\w+)\s+)?out|level\s+(?:(?:it|them|things|everything)\s+)?out|smooth\w*\s+out\s+(?:the\s+)?(?:dynamics|volume|levels?)|(?:reduc|lower|decreas|narrow|shrink|minimi[sz])\w*\s+(?:the\s+)?(?:dynamic\s+range|(?:volume\s+|level\s+|loudness\s+)?differences?\s+between)|more\s+(?:consistent|even|controlled)|controlled|consistent|even\s+levels?|tighter|tight|squeez\w*|(?:the\s+)?quiet(?:er|est)?\s+(?:parts|bits|sections|moments|passages)\s+(?:louder|up|more\s+audible|audible|stand\s+out)|(?:the\s+)?loud\s+(?:parts|bits|sections|moments|passages)\s+(?:quieter|softer|down))\b")
 def compressor(c: Clause, m: re.Match) -> list[Step] | None:
     d = c.direction(m.start(), m.end()) if re.match(r"compress", m.group(0)) else None
     if d is not None and (d.sign < 0 or d.remove):

@@ -105,6 +105,8 @@ def pitch(c: Clause, m: re.Match) -> list[Step] | None:
     if q is None:
         bare = c.take((None,), m.end())
         q = bare if bare is not None and abs(bare.value) <= 48 else None
+    if m.group("neutral") and d is None and q is None:
+        return None  # "change the pitch" says neither which way nor how much
     semis = signed(q.value, sign) if q is not None else sign * c.amount(1.0, 3.0, 7.0)
     return [step("pitch_shift", semitones=clamp(semis, -48.0, 48.0))]
 

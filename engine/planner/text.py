@@ -33,7 +33,8 @@ def _constraint(objects: str) -> str:
 
 # (flag, pattern): the match is blanked out, or only its "blank" group when it has one
 CONSTRAINTS = [
-    ("keep_pitch", re.compile(_constraint(r"pitch|key|tuning|tone") + r"|\bpitch[\s-]+(?:preserv\w*|locked|corrected)\b")),
+    ("keep_pitch", re.compile(_constraint(r"pitch|key|tuning|tone") + r"|\bpitch[\s-]+(?:preserv\w*|locked|corrected)\b"
+                              r"|(?:,?\s*(?:but\s+)?)without\s+(?:the\s+|a\s+|that\s+|any\s+)?(?:chipmunk|helium|mickey\s+mouse)\w*(?:\s+(?:effect|sound|voice))?")),
     ("keep_tempo", re.compile(_constraint(r"tempo|speed|timing|length|duration|rhythm|bpm"))),
     ("pitch_follows", re.compile(
         r"(?:,?\s*(?:and|with)\s+)?(?:let(?:ting)?\s+)?(?:the\s+)?pitch\s+(?:too|as\s+well|also|follows?|following|changes?|changing|rises?|rising|go(?:es)?\s+(?:up|down)|drops?|dropping|with\s+it)\b"

@@ -96,7 +96,7 @@ RULES: list[Rule] = [
 # adjectives that say how the sound is; in a remark ("it sounds harsh") they name a fault
 _ADJECTIVES = {w for q in (*QUALITIES, DISTANCE, MUFFLED) for w in q.up + q.down} | {"loud", "quiet", "soft", "noisy", "distorted", "hissy"}
 _REMARK = re.compile(
-    r"^(?:it|this|that|everything|the\s+[a-z]+(?:\s+[a-z]+)?)\s*(?:'s|\s+is|\s+sounds|\s+feels|\s+seems|\s+gets|\s+are)\s+"
+    r"^(?:it|this|that|everything|(?:the|my|our|your|this)\s+[a-z]+(?:\s+[a-z]+)?)\s*(?:'s|\s+is|\s+sounds|\s+feels|\s+seems|\s+gets|\s+are)\s+"
     r"(?:(?:a\s+bit|a\s+little|a\s+tad|kind\s+of|sort\s+of|very|quite|so|really|way|pretty|rather|slightly|overly|extremely|much|still|even|now|always|often|also|just|generally|usually|all|far)\s+)*(?=(?P<adj>[a-z-]+))"
 )
 
