@@ -129,7 +129,7 @@ class _Planner:
     def ignored_words(self) -> list[str]:
         """What was not used, in the order of the text, as the user wrote it (trimmed of punctuation)."""
         words = (w.strip(" \n\t,;:.!?…-\"'“”‘’()[]*") for _, w in sorted(self.ignored))
-        return list(dict.fromkeys(w for w in words if w))
+        return list(dict.fromkeys(w for w in words if normalise(lower(w))))  # not a bare "please" or "hello"
 
     def pieces(self, part: Part) -> list[Piece]:
         """The clauses of one part; the first is never joined to what came before."""
@@ -155,7 +155,9 @@ class _Planner:
                 alternative = re.match(r"[\s(]*or\b", self.low[piece.start:piece.end])  # "(or at least control the volume)"
                 p.asks = part.asks and not alternative and ((part.marked and piece is pieces[0]) or imperative(p.words))
                 p.sentence = part.sentence
-                story = context and not part.asks and (_DESCRIBES.match(" ".join(p.words)) or _NARRATES.match(self.low[piece.start:piece.end].strip()))
+                words = " ".join(p.words)
+                story = (context and not part.asks and (_DESCRIBES.match(words) or _NARRATES.match(self.low[piece.start:piece.end].strip()))) \
+                    or (not imperative(p.words) and _COMPARES.match(words))
                 if _NEGATED.match(" ".join(p.words)) or story:
                     self.ignored.append((piece.start, self.text(piece)))
                     continue
@@ -276,8 +278,9 @@ class _Planner:
 
 # a clause that says what the sound is not, or (in a story) how it sounds now: neither asks for an edit
 _NEGATED = re.compile(r"^(?:it'?s\s+|it\s+is\s+|this\s+is\s+)?not\s+(?:a|an|the|just|only)\b")
-_DESCRIBES = re.compile(r"^(?:[a-z']+\s+){0,4}?(?:sounds?|sounded|sounding|seems?|seemed|is|was|are|were)\s+(?:\w+\s+)?(?:like|as\s+if|as\s+though)\b"
-                        r"|^(?:[a-z']+\s+){0,4}?(?:is|was|are|were)\s+(?:much\s+|way\s+|a\s+lot\s+|far\s+|slightly\s+|about\s+)?\w+er\s+than\b")
+_DESCRIBES = re.compile(r"^(?:[a-z']+\s+){0,4}?(?:sounds?|sounded|sounding|seems?|seemed|is|was|are|were)\s+(?:\w+\s+)?(?:like|as\s+if|as\s+though)\b")
+# "the left channel is much louder than the right": which side to fix is not said
+_COMPARES = re.compile(r"^(?:[a-z'#]+\s+){0,4}?(?:is|was|are|were)\s+(?:much\s+|way\s+|a\s+lot\s+|far\s+|slightly\s+|about\s+|a\s+bit\s+)?\w+er\s+than\b")
 # what someone did: "I amplified the volume to normal levels", "we recorded it outside"
 _NARRATES = re.compile(r"^\W*(?:i|we|they|he|she)\s+(?:\w+\s+)?(?:\w+ed|got|had|did|made|took|put|went|came|found|saw|heard|bought|ran|set|sent|gave|wrote|left|kept)\b")
 # keeping something, or not doing something, constrains another edit rather than asking for one

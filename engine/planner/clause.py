@@ -28,6 +28,10 @@ _VERB_OBJECT = re.compile(r"(?P<verb>[a-z'-]+)(?:\s+(?:up|down|out|off))?\s+(?:t
 _PLACE_WORDS = re.compile(r"\b(?:in|on|at|inside|through|over|near|by|from|under|behind|into)\s+(?:(?:the|a|an|some|my)\s+)?(?:[a-z'-]+\s+)?$")
 
 
+# "picks up", "ends up": a phrasal verb, not "up" as a direction ("my mic picks up a fan noise")
+_PHRASAL = re.compile(r"\b(?:picks?|picked|picking|ends?|ended|ending|shows?|showed|showing|came|comes?|coming|wakes?|woke|backs?|backed|looks?|looked)\s+$")
+
+
 def _is_verb(word: str) -> bool:
     """An imperative verb, hyphenated ones too: "low-pass", "high-pass"."""
     return word in VERBS or word.split("-")[0] in VERBS
@@ -90,7 +94,7 @@ class Clause:
                 return None
             self.consume(m.start(), m.end())
             return Direction(-1 if m.group("down") else 1, False, m.start(), m.end())
-        found = list(DIRECTION.finditer(self._work))
+        found = [m for m in DIRECTION.finditer(self._work) if not (m.group(0) == "up" and _PHRASAL.search(self._work[: m.start()]))]
         before = [m for m in found if m.end() <= start]
         after = [m for m in found if m.start() >= end]
         if before and self._reaches(before[-1].end(), start):

@@ -54,6 +54,8 @@ _MARKERS = [
     rf"(?:is|are)\s+(?:this|it|the\s+\w+|sao|there\s+anything)\s+(?:able|applicable|usable|capable|suitable|meant)\s+(?:to|of|for)\s+",
     rf"how\s+(?:{_MODAL}\s+)?{_SUBJ}\s+(?:{_MODAL}\s+)?(?:go\s+about\s+|best\s+|easily\s+|actually\s+)?(?:\w+ing\s+)?",
     r"how\s+to\s+",
+    r"(?:to\s+)?know\s+(?:how|if|whether)\s+(?:to\s+|(?:i|we|you|one)\s+(?:can|could)\s+)?",
+    r"(?:is|are)\s+(?=[a-z-]+(?:\s+[a-z-]+)?\s+(?:possible|doable|feasible|supported|available)\b)",  # "is dereverberation possible?"
     rf"(?:what|which)(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:the\s+|a\s+)?(?:best|easiest|simplest|quickest|right|correct|proper|recommended|fastest|cleanest|good|standard|usual)\s+(?:\w+\s+)?(?:ways?|methods?|approach|tools?|filters?|plugins?|settings?|options?|practice|procedure)\s+(?:to|for|of)\s+",
     rf"(?:what|which)\s+(?:\w+\s+){{0,3}}?(?:\(if\s+any\)\s+)?(?:{_MODAL})\s+(?:{_SUBJ}\s+)?(?:use|be\s+(?:helpful|used|useful|needed))\s+(?:to|for)\s+",
     rf"(?:can|could|would|will)\s+(?:you|u|anyone|anybody|someone|somebody|sao|it|this|we|i|one)\s+{_ADV}(?:(?:help|show|tell|teach|explain|advise|point)\s+(?:me\s+|us\s+)?(?:how\s+to\s+|to\s+|with\s+|on\s+how\s+to\s+)?|recommend\s+(?:(?:a|some)\s+way\s+to\s+|how\s+to\s+)?|suggest\s+(?:(?:a|some)\s+way\s+to\s+|how\s+to\s+)?)?",
@@ -79,7 +81,7 @@ _MARKERS = [
     r"(?:cant|can't|cannot|can\s+not)\s+find\s+(?:a|the|any)\s+(?:\w+\s+)?way\s+to\s+",
     r"(?:my|our|the)?\s*(?:goal|idea|aim|plan|point|objective|intention|task)\s+(?:is|was|would\s+be)\s+to\s+",
     # suggestions and feature requests
-    rf"it\s+(?:would|will|'d|might|could)\s+(?:also\s+)?be\s+{_ADV}{_FIX}\s+(?:to\s+have\s+(?:a|an|the|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|for)\s+|to\s+|if\s+{_TAIL})?",
+    rf"it(?:\s+would|\s+will|'d|\s+might|\s+could)\s+(?:also\s+)?be\s+{_ADV}{_FIX}\s+(?:to\s+have\s+(?:a|an|the|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|for)\s+|to\s+|if\s+{_TAIL})?",
     rf"(?:please\s+)?(?:add|provide|implement|give\s+(?:us|me)|include|create|offer|consider|support|get|have)\s+(?:an?\s+|the\s+|some\s+)?{_PLAIN}{_WAY}\s+(?:to|for|that|which|where)\s+(?:(?:allows?|lets?|can|will|would|could)\s+(?:(?:you|me|users?|us|one)\s+)?(?:to\s+)?)?",
     rf"(?:a|an|the|some)\s+{_PLAIN}(?:{_WAY}|argument|flag|parameter|switch|button)\s+(?:that|which|where|to)\s+(?:(?:\w+\s+){{0,3}}?(?:allows?|lets?|tells?|would|will|can|could|helps?)\s+(?:(?:you|me|users?|us|one)\s+)?(?:\w+\s+){{0,3}}?(?:to\s+)?)?(?=\w)",
     r"(?:being\s+|be\s+)?able\s+to\s+",

@@ -76,7 +76,7 @@ def pan(c: Clause, m: re.Match) -> list[Step] | None:
 def width(c: Clause, m: re.Match) -> list[Step] | None:
     if m.group("collapse"):
         return [step("width", ratio=0.0)]  # "collapse the stereo": both sides the same, still two channels
-    if m.group(0) == "stereo" and c.has(r"\bmono\b"):
+    if m.group(0) == "stereo" and re.search(r"\bmono\b", c.text):
         return None  # "convert my stereo recordings to mono": what it is, not a wider image
     d = c.direction(*m.span()) if m.group("up") and not re.match(r"wid|broad", m.group(0)) else None
     down = bool(m.group("down")) or (d is not None and d.sign < 0)

@@ -85,7 +85,7 @@ def _ratio(c: Clause, m: re.Match, sign: int, longer: bool, shorter: bool) -> fl
     return r
 
 
-_PITCH_WORDS = r"pitch(?:ed|ing)?(?:[\s-]*shift\w*)?|transpos\w*|tun(?:e|ed|ing)(?=\s+(?:it\s+)?(?:up|down))|detun\w*|key|semitones?"
+_PITCH_WORDS = r"pitch(?:ed|ing)?(?:[\s-]*shift\w*)?|transpos\w*|tun(?:e|ed|ing)(?=\s+(?:it\s+)?(?:up|down))|detun\w*|(?<!off\s)(?<!off-)key|semitones?"
 
 
 @rule("pitch", rf"\b(?P<neutral>{_PITCH_WORDS})\b|\b(?P<up>higher|lower)[\s-]+(?:pitch(?:ed)?|key|register|notes?|voice)\b|\b(?P<deep>deeper|deep)\b(?![\s-]+(?:bass|lows?|low[\s-]end|sub))|\b(?P<high>higher|high[\s-]pitched)\b(?![\s-]+(?:frequenc\w*|freqs?|end|mids?|treble|shelf|noise|whine))")

@@ -101,9 +101,14 @@ _REMARK = re.compile(
 )
 
 
+# "why does my audio sound so muffled": a complaint, as "it sounds muffled"
+_WHY = re.compile(r"^(?:why|how\s+come)\s+(?:does|do|is|are)\s+(?:it|this|that|(?:the|my|our|this)\s+[a-z]+(?:\s+[a-z]+)?)\s+(?:sound|seem|feel|get)?\s*"
+                  r"(?:so|this|that|too|always)?\s*(?=(?P<adj>[a-z-]+))")
+
+
 def as_request(text: str) -> str:
     """A remark about the sound asks for less of what it names: "it sounds harsh" reads as "... too harsh"."""
-    m = _REMARK.match(text)
+    m = _REMARK.match(text) or _WHY.match(text)
     if m and m.group("adj") in _ADJECTIVES:
         return f"{text[: m.end()]}too {text[m.end():]}"
     return text
