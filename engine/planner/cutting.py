@@ -120,6 +120,8 @@ def trim_region(c: Clause, m: re.Match) -> list[Step] | None:
     if not w.explicit and not c.peek(("seconds",)) and re.match(r"trim|cut|chop|clip|shave|strip", verb):
         c.region_used = True  # "trim the end": the silence there, since no length was given
         return [step("strip_silence", where=w.anchor if w.anchor in ("start", "end") else "both")]
+    if re.match(r"(?:only\s+)?(?:want|need)", verb) and re.search(r"@\s*[a-z]", c.work):
+        return None  # "I want the first 10 s to be louder": the region of another edit, not a cut
     times = _time_region(c)
     if times is None:
         return None

@@ -39,9 +39,9 @@ from .text import VERBS
 _SUBJ = r"(?:i|we|you|u|one|someone|anyone|somebody|anybody|sao|it|this|they|people|users?)"
 _MODAL = r"(?:can|could|would|will|should|may|might|do|does|did|must|shall)"
 _WAY = (r"(?:ways?|chance|options?|settings?|possibilit(?:y|ies)|methods?|means|functions?|features?|tools?|tricks?|plugins?|plug-ins?"
-        r"|filters?|effects?|commands?|scripts?|programs?|apps?|solutions?|approach(?:es)?|modes?|techniques?|procedures?)")
+        r"|filters?|effects?|commands?|scripts?|programs?|apps?|solutions?|approach(?:es)?|modes?|techniques?|procedures?|abilit(?:y|ies)|capabilit(?:y|ies))")
 _FIX = r"(?:nice|great|good|cool|useful|helpful|awesome|handy|amazing|ideal|better|neat|lovely|fantastic|wonderful|perfect|beneficial|appreciated)"
-_ADV = r"(?:(?:really|very|so|super|also|even|just|still|actually|probably|definitely|maybe|perhaps|please|simply|somehow|easily|\(?\"?easily\"?\)?)\s+)*"
+_ADV = r"(?:(?:really|very|so|super|also|just|still|actually|probably|definitely|maybe|perhaps|please|simply|somehow|easily|\(?\"?easily\"?\)?)\s+)*"
 _PLAIN = r"(?:(?:new|simple|easy|easier|quick|good|proper|better|built-in|builtin|dedicated|separate|automatic|automated|single|global|optional|native|other|specific|reliable|free|cheap)\s+)?"
 _TAIL = rf"(?:(?:{_SUBJ}\s+)?(?:{_MODAL}\s+)?(?:be\s+able\s+to\s+|(?:possibly|just|also)\s+)*)"
 
@@ -65,7 +65,7 @@ _MARKERS = [
     rf"(?:do|does)\s+(?:we|you|it|sao|this|anyone|anybody)\s+(?:have|know|support|offer)\s+(?:of\s+)?(?:any|a|some)\s+{_PLAIN}{_WAY}\s+(?:to|for|of)\s+",
     rf"(?:do|does)\s+(?:anyone|anybody|someone|somebody)\s+know\s+(?:how\s+to|if|whether|a\s+way\s+to)\s+(?:(?:i|we|you)\s+(?:can|could)\s+)?",
     # wishes
-    rf"(?:i|we)(?:'d|\s+would)?(?:\s+(?:really|just|also|simply|only|still|actually))*\s+(?:like|love|want|need|wish|prefer|hope)\s+(?:you\s+|it\s+|sao\s+|someone\s+|[a-z0-9]{1,12}\s+)?to\s+",
+    rf"(?:(?:i|we)(?:'d|\s+would)?|would)(?:\s+(?:really|just|also|simply|only|still|actually))*\s+(?:like|love|want|need|wish|prefer|hope)\s+(?:you\s+|it\s+|sao\s+|someone\s+|[a-z0-9]{1,12}\s+)?to\s+",
     # "I want the part between 1 and 2 s": the verb stays, it says what to keep
     r"(?:i|we)\s+(?:only\s+|just\s+|really\s+|also\s+)?(?=(?:want|need)\s+(?:a|an|some|the|it|this|my|all|every|only|just)\b)",
     rf"(?:i'm|i\s+am|we're|we\s+are|i've\s+been|we've\s+been)\s+{_ADV}(?:trying|looking|hoping|wanting|attempting|planning|struggling|aiming)\s+(?:to|for\s+(?:a|an|some)\s+(?:\w+\s+)?{_WAY}\s+(?:to|that|for))\s+",

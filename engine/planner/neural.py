@@ -36,7 +36,7 @@ _TASKS = [
     ("dereverberation", r"\bde-?reverb\w*|\bdereverberat\w*|\b(?:remove|reduce|cut|kill|get\s+rid\s+of|take\s+out|eliminate|strip|less|lose|fix|lower)\s+(?:the\s+|all\s+(?:the\s+)?|any\s+|some\s+(?:of\s+the\s+)?)?(?:reverb\w*|echo\w*|room\s+(?:sound|tone|reflections?|acoustics|echo)|reflections?|reverberation|\w+\s+effect)\b|\b(?:dry|drier|dryer)\b|\b(?:too|so)\s+(?:much\s+)?(?:reverb\w*|echo\w*|roomy|wet)\b"),
     # clicks, pops, crackle and clipping are artefacts that signal processing removes (concepts.ARTEFACTS); distortion and dropouts are not
     ("restoration", r"\b(?:remove|fix|repair|restore|undo|reduce|get\s+rid\s+of|clean\s+up)\s+(?:the\s+|all\s+(?:the\s+)?|any\s+)?(?:distortion|dropouts?|glitch\w*|artifacts?|artefacts?)\b"),
-    ("super-resolution", (r"\bsuper[\s-]?resol\w*|\bbandwidth\s+extension\b|\bupscal\w*|\bupsampl\w*(?!\s+(?:it\s+)?to\s+\d)|\b(?:enhance|improve|increase|boost|restore|upgrade|raise|better)\w*\s+(?:the\s+)?(?:overall\s+)?(?:audio\s+|sound\s+)?(?:quality|fidelity|resolution)\b"
+    ("super-resolution", (r"\bsuper[\s-]?resol\w*|\bbandwidth\s+extension\b|\bupscal\w*|\bupsampl(?:e|es|ed|ing)?\b(?!\s+(?:it\s+|this\s+|the\s+\w+\s+)?to\s+\d)|\b(?:enhance|improve|increase|boost|restore|upgrade|raise|better)\w*\s+(?:the\s+)?(?:overall\s+)?(?:audio\s+|sound\s+)?(?:quality|fidelity|resolution)\b"
      # "restore the high frequencies", "restore this low-quality recording to full bandwidth", "recover the lost high end"
      rf"|\b{_RESTORE}\b(?:\s+[a-z'-]+){{0,5}}?\s+(?:(?:to|the|its|full|original|missing|lost)\s+)*(?:high\s+frequencies|high\s+end|highs|treble|bandwidth|top\s+end|fidelity|(?:full|original|high|higher)\s+(?:quality|resolution)|full\s+(?:frequency\s+)?(?:range|spectrum))\b"
      r"|\bfull[\s-]band(?:width)?\b|\b(?:hi-?fi|high\s+quality|higher\s+quality|hd)\b")),
@@ -119,8 +119,8 @@ def unknown(word: str, content_is_source: bool = False) -> bool:
     one = singular(word) if word != "vocals" else word  # "the vocals" is a stem in a mix; "the voices", "the songs" are the files
     if content_is_source and one in CONTENT:
         return True
-    if word in _MODIFIERS:
-        return False  # "different voices", "a cool filter": the noun after it says what the thing is
+    if word in _MODIFIERS or (len(word) > 5 and word.endswith("ly") and not word.endswith(("fly", "ily", "bly"))):
+        return False  # "different voices", "a cool filter", "automatically": the noun says what the thing is
     if not word[0].isalpha() or word in STOPWORDS or one in WHOLE or word in DETERMINERS or word in PREPOSITIONS or word in ARTEFACTS or one in ARTEFACTS:
         return False
     return not any(p.fullmatch(word) for p in (SMALL_WORDS, LARGE_WORDS, DIRECTION, ADJECTIVE_MODIFIER))
