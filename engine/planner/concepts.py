@@ -59,7 +59,7 @@ CONCEPTS = [
              (r"high|treble", "cut everything above 8 kHz"), (r"", "cut everything below 100 Hz")),
     _concept("dynamics", r"\b(?:compress\w*|limit\w*|dynamic\s+range|peaks?|expand\w*)\b",
              (r"limit|peak", "limit to -1 dB"), (r"", "compress it 4:1 at -20 dB")),
-    _concept("a cut or a length", r"\b(?:trim\w*|crop\w*|cut|fade\w*|split\w*|seconds?|minutes?|length|duration|shorten\w*|lengthen\w*|loop\w*)\b",
+    _concept("a cut or a length", r"\b(?:trim\w*|crop\w*|cut|fade\w*|cross-?fade\w*|split\w*|seconds?|minutes?|length|duration|shorten\w*|lengthen\w*|loop\w*)\b",
              (r"fade", "fade out over 3 seconds"), (r"split", "trim the first 2 seconds"), (r"", "trim the first 2 seconds")),
     _concept("reverb or echo", r"\b(?:reverb\w*|echo\w*|delay)\b", (r"", "add a small room reverb")),
 ]

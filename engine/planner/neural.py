@@ -92,12 +92,13 @@ _TOOL_HEADS = frozenset("filter filters effect effects plugin plug-in plugins pe
 _LIKE = re.compile(
     r"(?:\b(?:sound|sounds|sounding|seem|seems|feel|feels|be|is|are|make\s+(?:it|this|them|everything)|^)\s+(?:more\s+|a\s+bit\s+|just\s+|a\s+little\s+|kind\s+of\s+|exactly\s+)?(?:like|as\s+if|as\s+though)|^like)\b"
 )
-# adjectives that pick among things or judge them, and the places of a stereo image: never themselves a sound
+# adjectives that pick among things or judge them, the places of a stereo image, file formats: never themselves a sound
 _MODIFIERS = frozenset("""different other various several many multiple certain specific proper main whole entire original new same
     individual separate both own cool nice good bad better best great weird strange annoying awful terrible horrible occasional
     constant whole overall specific general particular actual real current existing final single
     quiet quieter loud louder soft softer noisy max maximum min minimum peak average
-    left right channel channels side sides speaker speakers ear ears center centre middle stereo mono""".split())
+    left right channel channels side sides speaker speakers ear ears center centre middle stereo mono
+    mu-law u-law a-law mulaw ulaw alaw pcm wav mp3 flac ogg aiff float kbps bitrate format""".split())
 _STYLE = re.compile(r"\b(?:in|into)\s+(?:an?|the)\s+(?P<what>(?:[a-z-]+\s+){1,2})(?:style|genre|fashion|manner|version|arrangement)\b")
 _PREFER = re.compile(r"\b(?:have|use|hear|get|want)\s+[a-z' -]+?\s+(?:than|over)\s+[a-z' -]+")
 _TOKEN = re.compile(r"@|§[a-z]|[a-z][a-z'\-]*|[-+]?\d+(?:\.\d+)?")
