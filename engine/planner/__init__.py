@@ -156,7 +156,7 @@ class _Planner:
                 p.asks = part.asks and not alternative and ((part.marked and piece is pieces[0]) or imperative(p.words))
                 p.sentence = part.sentence
                 words = " ".join(p.words)
-                story = (context and not part.asks and (_DESCRIBES.match(words) or _NARRATES.match(self.low[piece.start:piece.end].strip()))) \
+                story = (context and not part.asks and (_DESCRIBES.search(words) or _NARRATES.match(self.low[piece.start:piece.end].strip()))) \
                     or (not imperative(p.words) and _COMPARES.match(words))
                 if _NEGATED.match(" ".join(p.words)) or story:
                     self.ignored.append((piece.start, self.text(piece)))
@@ -278,7 +278,8 @@ class _Planner:
 
 # a clause that says what the sound is not, or (in a story) how it sounds now: neither asks for an edit
 _NEGATED = re.compile(r"^(?:it'?s\s+|it\s+is\s+|this\s+is\s+)?not\s+(?:a|an|the|just|only)\b")
-_DESCRIBES = re.compile(r"^(?:[a-z']+\s+){0,4}?(?:sounds?|sounded|sounding|seems?|seemed|is|was|are|were)\s+(?:\w+\s+)?(?:like|as\s+if|as\s+though)\b")
+_DESCRIBES = re.compile(r"^(?:[a-z']+\s+){0,4}?(?:is|was|are|were)\s+(?:\w+\s+)?(?:like|as\s+if|as\s+though)\b"
+                        r"|\b(?:sounds?|sounded|sounding|seems?|seemed)\s+(?:\w+\s+)?(?:like|as\s+if|as\s+though)\b")
 # "the left channel is much louder than the right": which side to fix is not said
 _COMPARES = re.compile(r"^(?:[a-z'#]+\s+){0,4}?(?:is|was|are|were)\s+(?:much\s+|way\s+|a\s+lot\s+|far\s+|slightly\s+|about\s+|a\s+bit\s+)?\w+er\s+than\b")
 # what someone did: "I amplified the volume to normal levels", "we recorded it outside"

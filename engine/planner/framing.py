@@ -111,7 +111,8 @@ _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|approx|cf|ca|nr|no|min|sec|mr
 _SENTENCE_END = re.compile(r"(?:[.!?…]+[\"'”’)\]]*|[:;])(?=\s|$)|\n")
 _REFERS_BACK = re.compile(
     r"^be\s+(?:done|achieved|possible|accomplished)\b|^(?:\w+\s+){0,2}?(?:do|doing|done|achieve|achieving|accomplish\w*|replicat\w*|recreat\w*|simulat\w*|emulat\w*|reproduc\w*|apply|applying|fix|fixing|"
-    r"solve|solving|handle|deal\s+with|implement\w*)\s+(?:it|this|that|these|those|them|the\s+same|(?:this|that|these|such\s+an?)\s+(?:\w+\s+)?(?:effect|sound|thing|trick|kind|type|one|filter|problem|issue))"
+    r"solve|solving|handle|deal\s+with|implement\w*|minimi[sz]e|eliminate|remove|reduce|get\s+rid\s+of|avoid|prevent|stop|correct)\s+"
+    r"(?:it|this|that|these|those|them|the\s+same|(?:this|that|these|such\s+an?)\s+(?:\w+\s+)?(?:effect|sound|thing|trick|kind|type|one|filter|problem|issue|annoyance|nuisance|mess))"
     r"(?=[\s,.?!\"'”’)]*$|\s+(?:to|with|in|on|for|quick\w*|easil\w*|cheap\w*|using|via|by|without|automatically|at|from|please|\w+ly)\b)"
 )
 
@@ -156,14 +157,23 @@ def frame(low: str) -> list[Part]:
 
 def _sentence(low: str, s: int, e: int) -> list[Part]:
     """A sentence's parts; a parenthesis is an aside ("(attached sample)", "(if any)")."""
+    parens = list(re.finditer(r"\([^()]*\)?", low[s:e]))
+    if not parens:
+        return _clauses(low, s, e)
+    masked = low[:s] + re.sub(r"\([^()]*\)?", lambda m: " " * len(m.group(0)), low[s:e]) + low[e:]
     parts: list[Part] = []
-    at = s
-    for m in re.finditer(r"\([^()]*\)?", low[s:e]):
-        parts.extend(_clauses(low, at, s + m.start()))
-        asks = any(imperative(c.split()) for c in _CLAUSE.split(m.group(0).strip("()")))  # "(speed up by 4/3)"
+    for p in _clauses(masked, s, e):  # the sentence read around its parentheses ...
+        at = p.start
+        for m in parens:
+            a, b = s + m.start(), s + m.end()
+            if p.start <= a < p.end:
+                parts.append(replace(p, start=at, end=a))
+                at = b
+        parts.append(replace(p, start=at, end=p.end))
+    for m in parens:  # ... and each parenthesis an aside, unless it asks: "(speed up by 4/3)"
+        asks = any(imperative(c.split()) for c in _CLAUSE.split(m.group(0).strip("()")))
         parts.append(Part(s + m.start(), s + m.end(), "request" if asks else "aside"))
-        at = s + m.end()
-    return parts + _clauses(low, at, e)
+    return sorted((p for p in parts if low[p.start:p.end].strip(" \n\t.,!?…:;\"'”’)")), key=lambda p: p.start)
 
 
 def _clauses(low: str, s: int, e: int) -> list[Part]:

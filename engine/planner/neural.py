@@ -98,7 +98,8 @@ _MODIFIERS = frozenset("""different other various several many multiple certain 
     constant whole overall specific general particular actual real current existing final single
     quiet quieter loud louder soft softer noisy max maximum min minimum peak average
     left right channel channels side sides speaker speakers ear ears center centre middle stereo mono
-    mu-law u-law a-law mulaw ulaw alaw pcm wav mp3 flac ogg aiff float kbps bitrate format""".split())
+    mu-law u-law a-law mulaw ulaw alaw pcm wav mp3 flac ogg aiff float kbps bitrate format
+    next previous following preceding first last""".split())
 _STYLE = re.compile(r"\b(?:in|into)\s+(?:an?|the)\s+(?P<what>(?:[a-z-]+\s+){1,2})(?:style|genre|fashion|manner|version|arrangement)\b")
 _PREFER = re.compile(r"\b(?:have|use|hear|get|want)\s+[a-z' -]+?\s+(?:than|over)\s+[a-z' -]+")
 _TOKEN = re.compile(r"@|§[a-z]|[a-z][a-z'\-]*|[-+]?\d+(?:\.\d+)?")
