@@ -121,6 +121,11 @@ def test_an_unread_signal_processing_request_is_refused_with_a_suggestion(text, 
     assert (f'did you mean: "{suggestion}"?' in e.value.message) if suggestion else "no operation" in e.value.message
 
 
+def test_an_unread_signal_processing_clause_never_joins_a_model_step():
+    with pytest.raises(NotUnderstood, match='did you mean: "speed it up by 10%"'):
+        make_plan("change the speed and remove the dog")
+
+
 def test_the_cli_refusal_exits_5_with_the_suggestion():
     r = run("plan", "change the speed")
     assert r.exit_code == 5 and 'did you mean: "speed it up by 10%"?' in r.stderr and not r.stdout

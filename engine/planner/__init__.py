@@ -163,7 +163,8 @@ class _Planner:
                     continue
                 if pending is not None:
                     joined = self.parse(Piece(pending.piece.start, piece.end, pending.piece.soft))
-                    if joined is not None and joined.ok and (_harmless(pending) or (_neural_only(joined) and not context) or not p.ok):
+                    to_model = _neural_only(joined) and not context and concept_of(" ".join(pending.words)) is None  # never a DSP request
+                    if joined is not None and joined.ok and (_harmless(pending) or to_model or not p.ok):
                         # "Music piece, repeat it", "[have] an engine idling, then revving up instead of the rain",
                         # "keep between 0:05 | and 0:15"
                         joined.sentence = part.sentence

@@ -55,7 +55,7 @@ CONCEPTS = [
              (r"", "pitch it up 2 semitones")),
     _concept("a level change", r"\b(?:volume|louder|quieter|loud|quiet|gain|amplif\w*|levels?|db|decibels?)\b",
              (r"quiet|lower|reduc|decreas", "make it 6 dB quieter"), (r"", "make it 6 dB louder")),
-    _concept("EQ", r"\b(?:eq|equali[sz]\w*|bass|treble|highs|lows|mids|frequenc\w*|hz|low[\s-]?end|high[\s-]?end)\b",
+    _concept("EQ", r"\b(?:eq|equali[sz]\w*|bass(?!\s+(?:voice|guitar|player|singer|drum|line|note|part|clarinet))|treble|highs|lows|mids|frequenc\w*|hz|low[\s-]?end|high[\s-]?end)\b",
              (r"high|treble", "cut everything above 8 kHz"), (r"", "cut everything below 100 Hz")),
     _concept("dynamics", r"\b(?:compress\w*|limit\w*|dynamic\s+range|peaks?|expand\w*)\b",
              (r"limit|peak", "limit to -1 dB"), (r"", "compress it 4:1 at -20 dB")),
