@@ -6,14 +6,19 @@
 How it works (docs/planner.md has the full account and the default amounts):
 1. Clip paths ("add drums.wav at 3 s") are set aside with their case, and
    constraints ("but keep the pitch", "without clipping") become flags.
-2. The text is cut into clauses (split.py); an elided clause borrows the
+2. The request is found (framing.py): the words after "Is there a way to",
+   "I'd like to", "How do I" ..., apart from the story around them and the
+   explanations after them. The requests are read; the story only when they
+   give no step.
+3. Each stretch is cut into clauses (split.py); an elided clause borrows the
    previous verb and region ("fade in 1 s and out 2 s").
-3. Each clause: numbers to digits, the region phrase out (regions.py), then the
+4. Each clause: numbers to digits, the region phrase out (regions.py), then the
    vocabulary rules in order (vocabulary.py); model-only tasks and sound
    sources (neural.py) turn the clause into one neural step carrying its words.
-4. A clause nobody understands is tried together with its neighbours, then
-   sent to the model if it reads as an edit request, else refused with
-   NotUnderstood (exit code 5).
+5. A clause nobody reads is tried together with its neighbours, then offered to
+   the `unread` hook; a request naming a signal-processing concept
+   (concepts.py) is refused with a suggestion (NotUnderstood, exit code 5),
+   anything else is set aside and listed in the plan's `ignored`.
 
 Plain Python and regular expressions only: importing it costs no numpy or torch.
 """
@@ -30,7 +35,7 @@ from .clause import Clause, leftover
 from .concepts import concept_of, explain
 from .framing import Part, active, frame, imperative
 from .lexicon import is_known
-from .neural import sources, task, unknown
+from .neural import sources, task
 from .regions import Where
 from .split import Piece, split_clauses
 from .text import VERBS, find_constraints, lower, normalise, word_set
@@ -82,7 +87,9 @@ def make_plan(instruction: str, unread: Unread | None = None) -> EditPlan:
 
     hidden = _PATH.sub(hide, instruction.replace("§", " "))  # "§" marks the paths set aside
     flags, low = find_constraints(lower(hidden))
-    planner = _Planner(instruction, low, frozenset(flags), tuple(paths), unread)
+    # the instruction as written, less the constraints read off it: what `ignored` quotes
+    shown = "".join(" " if was != " " and now == " " else o for o, was, now in zip(instruction, lower(hidden), low))
+    planner = _Planner(instruction, low, frozenset(flags), tuple(paths), unread, shown)
     steps = planner.run()
     return EditPlan(instruction=instruction, steps=steps, ignored=planner.ignored_words())
 
@@ -95,8 +102,10 @@ def _refusal(what: str) -> str:
 
 
 class _Planner:
-    def __init__(self, original: str, low: str, flags: frozenset[str], paths: tuple[str, ...], unread: Unread | None = None):
+    def __init__(self, original: str, low: str, flags: frozenset[str], paths: tuple[str, ...], unread: Unread | None = None,
+                 shown: str | None = None):
         self.original, self.low, self.flags, self.paths, self.unread = original, low, flags, paths, unread
+        self.shown = shown if shown is not None and len(shown) == len(original) else original
         self.ignored: list[tuple[int, str]] = []  # (position, words) of what was not used
         self.unclear: list[tuple[int, str]] = []  # (sentence, refusal) for request clauses naming a concept but not read
 
@@ -123,12 +132,12 @@ class _Planner:
             if self.unclear:
                 raise NotUnderstood(self.unclear[0][1], hint=_HINT)
             raise NotUnderstood(_refusal(f'"{self.original.strip()}"'), hint=_HINT)
-        self.ignored.extend((p.start, self.original[p.start:p.end]) for p in parts if p not in asked)
+        self.ignored.extend((p.start, self.shown[p.start:p.end]) for p in parts if p not in asked)
         return steps
 
     def ignored_words(self) -> list[str]:
         """What was not used, in the order of the text, as the user wrote it (trimmed of punctuation)."""
-        words = (w.strip(" \n\t,;:.!?…-\"'“”‘’()[]*") for _, w in sorted(self.ignored))
+        words = (re.sub(r"\s+", " ", w).strip(" ,;:.!?…-\"'“”‘’()[]*") for _, w in sorted(self.ignored))
         return list(dict.fromkeys(w for w in words if normalise(lower(w))))  # not a bare "please" or "hello"
 
     def pieces(self, part: Part) -> list[Piece]:
@@ -159,7 +168,7 @@ class _Planner:
                 story = (context and not part.asks and (_DESCRIBES.search(words) or _NARRATES.match(self.low[piece.start:piece.end].strip()))) \
                     or (not imperative(p.words) and _COMPARES.match(words))
                 if _NEGATED.match(" ".join(p.words)) or story:
-                    self.ignored.append((piece.start, self.text(piece)))
+                    self.ignored.append((piece.start, self.shown[piece.start:piece.end]))
                     continue
                 if pending is not None:
                     joined = self.parse(Piece(pending.piece.start, piece.end, pending.piece.soft))
@@ -273,7 +282,7 @@ class _Planner:
         concept = concept_of(words)
         if concept is not None and p.asks and not _CONSTRAINT.search(words):
             self.unclear.append((p.sentence, explain(text, words, concept)))
-        self.ignored.append((p.piece.start, text))
+        self.ignored.append((p.piece.start, self.shown[p.piece.start:p.piece.end]))
         return p
 
 

@@ -2,31 +2,27 @@
 
 People rarely type an imperative. They ask ("Is there a way to normalize my mp3s?"), wish ("I'd
 like to split my podcasts into chunks"), suggest a feature ("It would be nice to be able to pan
-left/right") or tell a story first ("I recorded a call ... Is there some way I can ..."). This
-module cuts the text into sentences and, in each, finds the *marker* that introduces a request:
+left/right") or tell a story first ("I recorded a call ... Is there some way I can ..."). `frame`
+cuts the text into sentences and gives each stretch a kind (`Part`):
 
-- a modal question: "is there a way to", "is it possible to", "how do I", "how can we", "what is
-  the best way to", "can you", "any ideas on", "I was wondering how to";
-- a wish: "I want to", "I'd like to", "I need to", "I'm trying to", "looking for a way to",
-  "in an effort to", "the goal is to", "I can't manage to";
-- a suggestion: "it would be nice to", "it would be great if ... could", "add an option to", "a
-  feature that lets you", "being able to", "the ability to", "allow";
-- a wish said of the sound: "... should be louder", "it needs to be slowed".
+- request: the text after a *marker* (a modal question "is there a way to", "how do I", "can you";
+  a wish "I'd like to", "I'm trying to", "in an effort to"; a suggestion "it would be nice if ...
+  could", "add an option to", "being able to"), or a sentence with an imperative clause, a wish
+  said of the sound ("should be louder") or no sign of a story ("The bass is too loud.");
+- context: a sentence that tells (a person or "there" as subject, "has", "was", a question, "For
+  example ...") and the words before a marker in its sentence;
+- aside: an explanation after the request ("so that ...", "because ...", "without losing ..."), a
+  parenthesis that asks nothing, and a request that only points back at the story ("how do I do
+  this?"). Never read.
 
-The text after the marker (the *body*) is the request. The marker itself is not read; what comes
-before it in the same sentence is context, and a subordinate clause after it ("so that ...",
-"because ...", "for example ...", "without losing ...") is an aside: it explains rather than asks,
-and is never read. A sentence with no marker asks
-when one of its clauses starts with an imperative verb ("trim the start, then ..."). Every other
-sentence is *context*: the story around the request.
+Markers chain ("I think it would be nice to have a way to normalize" -> "normalize"). The planner
+reads the requests first and the context only when they give no step. Offsets into the text are
+kept throughout, so each step quotes the user's own words.
 
-The planner reads the requests first; only when they give no step (a request that refers back,
-"how do I do this?", or a text that is all story) does it read the context. All offsets are
-kept: blanking replaces characters with spaces.
-
-Pitfalls: a marker must be followed by the request, so "I want" alone ("I want some monster
-speech") is a marker but "I wanted" in a story is not; "can I" is a marker only at the start of
-a sentence or after a comma, since "the hum I can hear" is not a question.
+Pitfalls: a marker counts at the start of a sentence, after a comma or a discourse word, or (wishes,
+"the possibility to") after its story; "do I need to design a filter?" asks about the method. A
+marker for "I want" + a noun phrase keeps the verb: "we only want the part between 1 and 2 s" is a
+keep, "I want the first 10 s to be louder" the region of a gain.
 """
 
 from __future__ import annotations
@@ -103,7 +99,9 @@ _SUBORDINATE = re.compile(
     r"|which\s+(?:is|are|was|were|has|have|will|would|seems?|sounds?|makes?|gives?)|(?:that|who)\s+(?:is|are|was|were|i|we)\s|when\s+(?:i|we|you|recording|listening|using|playing)"
     r"|whenever|on\s+the\s+fly|(?:if|when)\s+(?:possible|needed|necessary)|(?:would|will)\s+be\s+" + _ADV + _FIX + r"|(?:is|are)\s+(?:very\s+)?welcome|thanks?\b|thx|thk)\b"
 )
-_ASIDE = re.compile(r"[\s,]*\b(?:(?:at\s+least\s+)?without\s+\w+ing|instead\s+of\s+having|rather\s+than\s+having)\b")
+# in a story, only the explanations that never carry the request
+_ASIDE = re.compile(r"[\s,]*\b(?:(?:at\s+least\s+)?without\s+\w+ing|instead\s+of\s+having|rather\s+than\s+having|so\s+that"
+                    r"|so\s+(?:it|they|i|we|you|she|he)\s+(?:doesn't|don't|won't|isn't|aren't|does\s+not|do\s+not)|because)\b")
 _BREAK = re.compile(r",|;|\s(?:and|but|then)\s|\(|\)")
 # what may stand before an imperative verb at the start of a clause
 _LEAD = re.compile(r"^(?:\s|[\"'“”(\[*>#-]|\d+[.)]|\b(?:and|then|also|just|simply|basically|ideally|please|so|now|first|next|finally|but|or|maybe|perhaps|quickly|easily|only)\b)*")
@@ -119,9 +117,9 @@ _REFERS_BACK = re.compile(
 
 @dataclass(frozen=True)
 class Part:
-    """A stretch of the instruction. kind: "request" (read first), "context" (story, explanation: read
-    only when the requests give no step) or "aside" (a request that points back at the story, "do this
-    quick and cheap": never read; the story says what to do)."""
+    """A stretch of the instruction. kind: "request" (read first), "context" (the story: read only when
+    the requests give no step) or "aside" (an explanation, or a request that points back at the story,
+    "do this quick and cheap": never read)."""
 
     start: int
     end: int
@@ -148,7 +146,7 @@ def sentences(low: str) -> list[tuple[int, int]]:
 
 
 def frame(low: str) -> list[Part]:
-    """The instruction's parts in order: requests (markers dropped) and context."""
+    """The instruction's parts in order, markers left out."""
     parts: list[Part] = []
     for i, (s, e) in enumerate(sentences(low)):
         parts.extend(replace(p, sentence=i) for p in _sentence(low, s, e))
@@ -177,6 +175,7 @@ def _sentence(low: str, s: int, e: int) -> list[Part]:
 
 
 def _clauses(low: str, s: int, e: int) -> list[Part]:
+    """The parts of a sentence (or of what is left of it around parentheses)."""
     text = low[s:e]
     if not text.strip(" \n\t.,!?…:;\"'”’)"):
         return []
