@@ -119,13 +119,15 @@ class EditPlan:
     steps: list[Step] = field(default_factory=list)
     version: int = PLAN_VERSION
     output: OutputFormat | None = None
+    ignored: list[str] = field(default_factory=list)  # the instruction's words the planner did not use (story, unread clauses)
 
     @property
     def needs_model(self) -> bool:
         return any(s.engine == "neural" for s in self.steps)
 
     def to_dict(self) -> dict:
-        d = {"version": self.version, "instruction": self.instruction, "steps": [s.to_dict() for s in self.steps]}
+        d = {"version": self.version, "instruction": self.instruction, "steps": [s.to_dict() for s in self.steps],
+             "ignored": list(self.ignored)}
         if self.output is not None:
             d["output"] = self.output.to_dict()
         return d
@@ -140,7 +142,11 @@ class EditPlan:
         if d.get("version", PLAN_VERSION) != PLAN_VERSION:
             raise UsageError(f"plan version {d.get('version')} is not supported (this sao reads version {PLAN_VERSION})")
         output = OutputFormat.from_dict(d["output"]) if d.get("output") is not None else None
-        return cls(instruction=d.get("instruction", ""), steps=[Step.from_dict(s) for s in d["steps"]], output=output)
+        ignored = d.get("ignored") or []  # absent from plans written before it existed
+        if not isinstance(ignored, list) or not all(isinstance(w, str) for w in ignored):
+            raise UsageError("a plan's 'ignored' must be a list of strings")
+        return cls(instruction=d.get("instruction", ""), steps=[Step.from_dict(s) for s in d["steps"]], output=output,
+                   ignored=ignored)
 
 
 def neural_step(text: str, region: Region | None = None) -> Step:

@@ -12,12 +12,17 @@ MAX_INSTRUCTION = 1000  # characters: a long paragraph; anything longer is a pas
 
 
 def make_plans(instructions: list[str], engine: str, planner: str = "rules", use_cache: bool = True,
-               downmix: bool = False):
+               downmix: bool = False, tell_ignored: bool = True):
     """One plan per instruction; `planner` llm or auto asks a language model (engine.llm), rules never does;
-    `--downmix` puts a downmix to stereo at the start of the first."""
+    `--downmix` puts a downmix to stereo at the start of the first; with `tell_ignored`, a message on
+    stderr names the words each plan did not use."""
+    from rich.markup import escape
+
     from engine.errors import Refused, SaoError
     from engine.plan import Step, neural_plan
     from engine.planner import make_plan
+
+    from .views import ignored_line
 
     plan = make_plan
     if planner != "rules" and engine != "neural":
@@ -36,6 +41,8 @@ def make_plans(instructions: list[str], engine: str, planner: str = "rules", use
                 shown = text if len(text) <= 60 else text[:59] + "…"
                 e.message = f"step {i} ('{shown}'): {e.message}"
             raise
+        if tell_ignored and (line := ignored_line(plans[-1])):
+            console.info(escape(f"step {i}: {line}" if len(instructions) > 1 else line))
     if downmix and plans:
         plans[0].steps.insert(0, Step("downmix", {"channels": 2}, text="--downmix"))
     return plans

@@ -94,11 +94,20 @@ def plan_records(plan) -> list[Record]:
             for i, step in enumerate(plan.steps, 1)]
 
 
+def ignored_line(plan) -> str | None:
+    """The instruction's words the planner did not use, in one line: "ignored: 'from the 1940s'"."""
+    if not plan.ignored:
+        return None
+    return "ignored: " + ", ".join(f"'{w}'" for w in plan.ignored)
+
+
 def show_plan(plan, as_json: bool) -> None:
-    """A plan on stdout: JSON for machines, a table (or records, when narrow) for people."""
+    """A plan on stdout: JSON for machines, a table (or records, when narrow) for people, and the words it did not use under it."""
     from . import console
 
     if as_json:
         console.print_json(plan.to_dict())
     else:
         show_table(console.out, plan_table(plan), plan_records(plan))
+        if line := ignored_line(plan):
+            console.out.print(line, markup=False, highlight=False)

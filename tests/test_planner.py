@@ -353,7 +353,7 @@ def test_neighbouring_model_clauses_become_one_model_step():
     assert step.params["instruction"] == "remove the birds and the dog"
 
 
-@pytest.mark.parametrize("text", ["asdf qwerty", "the quick brown fox", "please", "", "   ", "louder and flibbertigibbet"])
+@pytest.mark.parametrize("text", ["asdf qwerty", "the quick brown fox", "please", "", "   "])
 def test_gibberish_is_not_understood_and_points_to_sao_ops(text):
     with pytest.raises(NotUnderstood) as e:
         make_plan(text)

@@ -6,14 +6,19 @@
 How it works (docs/planner.md has the full account and the default amounts):
 1. Clip paths ("add drums.wav at 3 s") are set aside with their case, and
    constraints ("but keep the pitch", "without clipping") become flags.
-2. The text is cut into clauses (split.py); an elided clause borrows the
+2. The request is found (framing.py): the words after "Is there a way to",
+   "I'd like to", "How do I" ..., apart from the story around them and the
+   explanations after them. The requests are read; the story only when they
+   give no step.
+3. Each stretch is cut into clauses (split.py); an elided clause borrows the
    previous verb and region ("fade in 1 s and out 2 s").
-3. Each clause: numbers to digits, the region phrase out (regions.py), then the
+4. Each clause: numbers to digits, the region phrase out (regions.py), then the
    vocabulary rules in order (vocabulary.py); model-only tasks and sound
    sources (neural.py) turn the clause into one neural step carrying its words.
-4. A clause nobody understands is tried together with its neighbours, then
-   sent to the model if it reads as an edit request, else refused with
-   NotUnderstood (exit code 5).
+5. A clause nobody reads is tried together with its neighbours, then offered to
+   the `unread` hook; a request naming a signal-processing concept
+   (concepts.py) is refused with a suggestion (NotUnderstood, exit code 5),
+   anything else is set aside and listed in the plan's `ignored`.
 
 Plain Python and regular expressions only: importing it costs no numpy or torch.
 """
@@ -26,11 +31,13 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import NotUnderstood
 from ..plan import EditPlan, Region, Step
-from .clause import Clause
+from .clause import Clause, leftover
+from .concepts import concept_of, explain
 from .formats import lift_output
+from .framing import Part, active, frame, imperative
 from .lexicon import is_known
 from .limits import check_ranges
-from .neural import sources, task, unknown
+from .neural import sources, task
 from .regions import Where
 from .split import Piece, split_clauses
 from .text import VERBS, find_constraints, lower, normalise, word_set
@@ -55,6 +62,9 @@ class Parsed:
     where: Where | None = None
     words: list[str] = field(default_factory=list)
     bare: bool = False  # a noun phrase with no verb of its own: "the rain falling in the distance", "revving up"
+    asks: bool = False  # a request's clause (not a remark or a story): unread, it is refused rather than set aside
+    leftover: list[tuple[int, str]] = field(default_factory=list)  # words no rule used
+    sentence: int = 0
 
     @property
     def ok(self) -> bool:
@@ -80,10 +90,12 @@ def make_plan(instruction: str, unread: Unread | None = None) -> EditPlan:
 
     hidden = _PATH.sub(hide, instruction.replace("§", " "))  # "§" marks the paths set aside
     flags, low = find_constraints(lower(hidden))
-    planner = _Planner(instruction, low, frozenset(flags), tuple(paths), unread)
+    # the instruction as written, less the constraints read off it: what `ignored` quotes
+    shown = "".join(" " if was != " " and now == " " else o for o, was, now in zip(instruction, lower(hidden), low))
+    planner = _Planner(instruction, low, frozenset(flags), tuple(paths), unread, shown)
     steps = planner.run()
     check_ranges(steps)  # a value out of its operation's range is refused, never clamped
-    return lift_output(EditPlan(instruction=instruction, steps=steps))
+    return lift_output(EditPlan(instruction=instruction, steps=steps, ignored=planner.ignored_words()))
 
 
 _HINT = "`sao plan \"...\"` shows how an instruction is read; docs/planner.md lists the phrasings"
@@ -94,49 +106,108 @@ def _refusal(what: str) -> str:
 
 
 class _Planner:
-    def __init__(self, original: str, low: str, flags: frozenset[str], paths: tuple[str, ...], unread: Unread | None = None):
+    def __init__(self, original: str, low: str, flags: frozenset[str], paths: tuple[str, ...], unread: Unread | None = None,
+                 shown: str | None = None):
         self.original, self.low, self.flags, self.paths, self.unread = original, low, flags, paths, unread
+        self.shown = shown if shown is not None and len(shown) == len(original) else original
+        self.ignored: list[tuple[int, str]] = []  # (position, words) of what was not used
+        self.unclear: list[tuple[int, str]] = []  # (sentence, refusal) for request clauses naming a concept but not read
 
     def run(self) -> list[Step]:
-        steps = self.flatten(self.read())
+        """The requests' steps; the context's only when the requests give none (nothing asked, or "how do I do this?").
+
+        A request clause that names a signal-processing concept but could not be read is refused (exit 5)
+        when its sentence gave other steps or when nothing at all could be read; in a text of several
+        sentences, one that another sentence's request covers is set aside (listed as ignored)."""
+        parts = frame(self.low)
+        asked = [p for p in parts if p.asks]
+        done = self.read(asked) if asked else []
+        read = {p.sentence for p in done if p.steps}
+        for sentence, message in self.unclear:
+            if sentence in read:
+                raise NotUnderstood(message, hint=_HINT)
+        if not read:
+            held, self.ignored, self.unclear = self.unclear, [], []
+            asked = [p for p in parts if p.kind != "aside"]
+            done = self.read(asked, context=True)
+            self.unclear = held + self.unclear
+        steps = self.flatten(done)
         if not steps:
+            if self.unclear:
+                raise NotUnderstood(self.unclear[0][1], hint=_HINT)
             raise NotUnderstood(_refusal(f'"{self.original.strip()}"'), hint=_HINT)
+        self.ignored.extend((p.start, self.shown[p.start:p.end]) for p in parts if p not in asked)
         return steps
 
-    def read(self) -> list[Parsed]:
-        """Every clause read; an unread one is joined to a neighbour, sent to the model, or refused."""
+    def ignored_words(self) -> list[str]:
+        """What was not used, in the order of the text, as the user wrote it (trimmed of punctuation)."""
+        words = (re.sub(r"\s+", " ", w).strip(" ,;:.!?…-\"'“”‘’()[]*") for _, w in sorted(self.ignored))
+        return list(dict.fromkeys(w for w in words if normalise(lower(w))))  # not a bare "please" or "hello"
+
+    def pieces(self, part: Part) -> list[Piece]:
+        """The clauses of one part; the first is never joined to what came before."""
+        found = [Piece(part.start + p.start, part.start + p.end, p.soft) for p in split_clauses(self.low[part.start:part.end])]
+        return [replace(found[0], soft=False), *found[1:]] if found else []
+
+    def read(self, parts: list[Part], context: bool = False) -> list[Parsed]:
+        """Every clause read; an unread one is joined to a neighbour, sent to the model, refused or set aside.
+        With `context`, the story is being read for want of a request: a description of how it sounds
+        now ("her voice sounds like a tiny speaker") or what it is not ("not a tape hiss") asks for nothing."""
         done: list[Parsed] = []
-        pending: Parsed | None = None  # an unread clause waiting for the next one
-        for piece in split_clauses(self.low):
-            if done and done[-1].steps and not _neural_only(done[-1]) and _REFERS_BACK.match(normalise(self.low[piece.start:piece.end])):
-                continue  # "it sounds muffled, fix that": the remark already asked for the fix
-            p = self.parse(piece, done[-1] if done and piece.soft else None, done[-1] if done else None)
-            if p is None:
-                continue
-            if pending is not None:
-                joined = self.parse(Piece(pending.piece.start, piece.end, pending.piece.soft))
-                if joined is not None and joined.ok and (_harmless(pending) or _neural_only(joined)):
-                    done.append(joined)  # "Music piece. Instruction: repeat.", "[have] an engine idling, then revving up instead of the rain"
+        for part in parts:
+            floor = len(done)  # clauses of earlier parts are not joined to this one's
+            pending: Parsed | None = None  # an unread clause waiting for the next one
+            pieces = self.pieces(part)
+            for piece in pieces:
+                last = done[-1] if len(done) > floor else None
+                if last and last.steps and not _neural_only(last) and _REFERS_BACK.match(normalise(self.low[piece.start:piece.end])):
+                    continue  # "it sounds muffled, fix that": the remark already asked for the fix
+                p = self.parse(piece, last if piece.soft else None, last)
+                if p is None:
+                    continue
+                alternative = re.match(r"[\s(]*or\b", self.low[piece.start:piece.end])  # "(or at least control the volume)"
+                p.asks = part.asks and not alternative and ((part.marked and piece is pieces[0]) or imperative(p.words))
+                p.sentence = part.sentence
+                words = " ".join(p.words)
+                story = (context and not part.asks and (_DESCRIBES.search(words) or _NARRATES.match(self.low[piece.start:piece.end].strip()))) \
+                    or (not imperative(p.words) and _COMPARES.match(words))
+                if _NEGATED.match(" ".join(p.words)) or story:
+                    self.ignored.append((piece.start, self.shown[piece.start:piece.end]))
+                    continue
+                if pending is not None:
+                    joined = self.parse(Piece(pending.piece.start, piece.end, pending.piece.soft))
+                    to_model = _neural_only(joined) and not context and concept_of(" ".join(pending.words)) is None  # never a DSP request
+                    if joined is not None and joined.ok and (_harmless(pending) or to_model or not p.ok):
+                        # "Music piece, repeat it", "[have] an engine idling, then revving up instead of the rain",
+                        # "keep between 0:05 | and 0:15"
+                        joined.sentence = part.sentence
+                        done.append(joined)
+                        pending = None
+                        continue
+                    done.append(self.fallback(pending))
                     pending = None
+                last = done[-1] if len(done) > floor else None
+                if last and _neural_only(last) and p.bare and (_neural_only(p) or not p.ok and not _harmless(p)):
+                    # more of the model's words: "play the bell first, then the rain", "swap the dog and the engine idling and then revving up"
+                    last.piece = Piece(last.piece.start, piece.end, last.piece.soft)
+                    last.steps = [_neural(self.text(last.piece))]
                     continue
+                if p.ok:
+                    done.append(p)
+                    continue
+                if last:  # perhaps the split was wrong: "swap left | and right"
+                    joined = self.parse(Piece(last.piece.start, piece.end, last.piece.soft))
+                    if joined is not None and joined.ok and not _neural_only(joined) and _key(joined) != _key(last) \
+                            and set(_ops(last)) <= set(_ops(joined)):  # it reads more, and loses nothing
+                        joined.sentence = part.sentence
+                        done[-1] = joined
+                        continue
+                pending = p
+            if pending is not None:
                 done.append(self.fallback(pending))
-                pending = None
-            if done and _neural_only(done[-1]) and p.bare and (_neural_only(p) or not p.ok and not _harmless(p)):
-                # more of the model's words: "play the bell first, then the rain", "swap the dog and the engine idling and then revving up"
-                done[-1].piece = Piece(done[-1].piece.start, piece.end, done[-1].piece.soft)
-                done[-1].steps = [_neural(self.text(done[-1].piece))]
-                continue
-            if p.ok:
-                done.append(p)
-                continue
-            if done:  # perhaps the split was wrong: "swap left | and right"
-                joined = self.parse(Piece(done[-1].piece.start, piece.end, done[-1].piece.soft))
-                if joined is not None and joined.ok and _key(joined) != _key(done[-1]):
-                    done[-1] = joined
-                    continue
-            pending = p
-        if pending is not None and not (done and _harmless(pending)):  # "the volume is low" beside a real edit is context
-            done.append(self.fallback(pending))
+        for p in done:
+            if p.steps:
+                self.ignored.extend(p.leftover)
         return done
 
     def flatten(self, done: list[Parsed]) -> list[Step]:
@@ -145,6 +216,8 @@ class _Planner:
         steps: list[Step] = []
         previous: Parsed | None = None
         for p in done:
+            if not p.steps:
+                continue
             if p.piece.soft and previous is not None and _neural_only(p) and _neural_only(previous):
                 previous.piece = Piece(previous.piece.start, p.piece.end, previous.piece.soft)
                 steps[-1] = _neural(self.text(previous.piece))
@@ -167,9 +240,9 @@ class _Planner:
         norm = normalise(self.low[piece.start:piece.end])
         if not norm:
             return None
-        norm = as_request(norm)
+        norm = active(as_request(norm))
         first = norm.split()[0]
-        own_verb = first in VERBS
+        own_verb = first in VERBS or _unknown_verb(norm.split())
         bare = not own_verb and _bare(norm.split())
         if before is not None and not own_verb and before.verb:
             verb = before.verb
@@ -201,22 +274,36 @@ class _Planner:
         if regions:  # one copy of each step per region ("mute the first and last second")
             steps = [replace(s, region=r, params=dict(s.params)) for r in regions for s in steps]
         result.steps = steps
+        result.leftover = [(piece.start, w) for w in leftover(c)]
         return result
 
     def fallback(self, p: Parsed) -> Parsed:
-        """An unread clause: the model's if it asks for an edit, else a refusal."""
+        """An unread clause: the `unread` hook's steps, else a refusal when it asks for a signal-processing
+        edit the rules could not read, else it is set aside and listed as ignored."""
         text = self.text(p.piece)
         if self.unread is not None:
             steps = self.unread(text)
             if steps:
                 p.steps = steps
                 return p
-        request = any(w in VERBS or w in ("sound", "sounds", "like") for w in p.words) or (
-            len(p.words) > 1 and p.words[1] in ("it", "this", "them", "everything"))  # "autotune it": an unknown verb
-        if request and any(unknown(w) for w in p.words):
-            p.steps = [_neural(text)]
-            return p
-        raise NotUnderstood(_refusal(f'"{text}"'), hint=_HINT)
+        words = " ".join(p.words)
+        concept = concept_of(words)
+        if concept is not None and p.asks and not _CONSTRAINT.search(words):
+            self.unclear.append((p.sentence, explain(text, words, concept)))
+        self.ignored.append((p.piece.start, self.shown[p.piece.start:p.piece.end]))
+        return p
+
+
+# a clause that says what the sound is not, or (in a story) how it sounds now: neither asks for an edit
+_NEGATED = re.compile(r"^(?:it'?s\s+|it\s+is\s+|this\s+is\s+)?not\s+(?:a|an|the|just|only)\b")
+_DESCRIBES = re.compile(r"^(?:[a-z']+\s+){0,4}?(?:is|was|are|were)\s+(?:\w+\s+)?(?:like|as\s+if|as\s+though)\b"
+                        r"|\b(?:sounds?|sounded|sounding|seems?|seemed)\s+(?:\w+\s+)?(?:like|as\s+if|as\s+though)\b")
+# "the left channel is much louder than the right": which side to fix is not said
+_COMPARES = re.compile(r"^(?:[a-z'#]+\s+){0,4}?(?:is|was|are|were)\s+(?:much\s+|way\s+|a\s+lot\s+|far\s+|slightly\s+|about\s+|a\s+bit\s+)?\w+er\s+than\b")
+# what someone did: "I amplified the volume to normal levels", "we recorded it outside"
+_NARRATES = re.compile(r"^\W*(?:i|we|they|he|she)\s+(?:\w+\s+)?(?:\w+ed|got|had|did|made|took|put|went|came|found|saw|heard|bought|ran|set|sent|gave|wrote|left|kept)\b")
+# keeping something, or not doing something, constrains another edit rather than asking for one
+_CONSTRAINT = re.compile(r"\b(?:keep\w*|preserv\w*|retain\w*|leav(?:e|ing)|maintain\w*|protect\w*|avoid\w*|without|not|never|don't|doesn't)\b")
 
 
 def _neural(text: str, region: Region | None = None) -> Step:
@@ -235,6 +322,12 @@ def _leading_verb(norm: str) -> str:
     if not words or words[0] not in VERBS:
         return ""
     return " ".join(words[:2]) if len(words) > 1 and words[1] in _PARTICLES else words[0]
+
+
+def _unknown_verb(words: list[str]) -> bool:
+    """A word the planner doesn't know, then its object: "join the rest", "oomph it up". Its own verb, so
+    the clause doesn't borrow the previous one's ("cut out 0:06 to 0:09 and join the rest")."""
+    return len(words) > 1 and words[1] in _OBJECTS and words[0].isalpha() and not is_known(words[0])
 
 
 def _harmless(p: Parsed) -> bool:

@@ -14,7 +14,7 @@ from .intensity import ADJECTIVE_MODIFIER, DIRECTION, Direction, amount, intensi
 from .lexicon import is_known
 from .numbers import Quantity, find_quantities
 from .regions import EDGE_S, Where, find_region
-from .text import DETERMINERS, PREPOSITIONS, STOPWORDS, VERBS, WHOLE, word_set
+from .text import DETERMINERS, PREPOSITIONS, STOPWORDS, VERBS, WHOLE, singular, word_set
 
 # after a recipe's name, words that make it the sound wanted: "robot voice", "telephone effect", "a monster speaking"
 _WANTED = re.compile(r"voices?|vocals?|speech|(?:speak|talk|sing|shout|whisper|narrat|announc|yell|scream|chant)\w*|effects?|filters?|sounds?"
@@ -26,6 +26,10 @@ _COPULAS = word_set("make get have let keep set leave render")  # "make the bell
 # a verb, then its object named with a determiner: "pitch the church bell ringing "
 _VERB_OBJECT = re.compile(r"(?P<verb>[a-z'-]+)(?:\s+(?:up|down|out|off))?\s+(?:the|a|an|this|that|my|our|your|some)\s+(?P<np>(?:[a-z'-]+\s+){1,5})$")
 _PLACE_WORDS = re.compile(r"\b(?:in|on|at|inside|through|over|near|by|from|under|behind|into)\s+(?:(?:the|a|an|some|my)\s+)?(?:[a-z'-]+\s+)?$")
+
+
+# "picks up", "ends up": a phrasal verb, not "up" as a direction ("my mic picks up a fan noise")
+_PHRASAL = re.compile(r"\b(?:picks?|picked|picking|ends?|ended|ending|shows?|showed|showing|came|comes?|coming|wakes?|woke|backs?|backed|looks?|looked)\s+$")
 
 
 def _is_verb(word: str) -> bool:
@@ -90,7 +94,7 @@ class Clause:
                 return None
             self.consume(m.start(), m.end())
             return Direction(-1 if m.group("down") else 1, False, m.start(), m.end())
-        found = list(DIRECTION.finditer(self._work))
+        found = [m for m in DIRECTION.finditer(self._work) if not (m.group(0) == "up" and _PHRASAL.search(self._work[: m.start()]))]
         before = [m for m in found if m.end() <= start]
         after = [m for m in found if m.start() >= end]
         if before and self._reaches(before[-1].end(), start):
@@ -178,3 +182,32 @@ class Clause:
         if w.anchor == "end":
             return -self.edge_length(), None
         return w.start_s, w.end_s
+
+
+_FILLER = STOPWORDS | WHOLE | DETERMINERS | PREPOSITIONS | VERBS
+
+
+def leftover(c: Clause) -> list[str]:
+    """The runs of words no rule used that name something (a number, a word the planner doesn't know):
+    "make it louder from the 1940s" leaves "from the 1940s". Said back to the user as ignored."""
+    runs: list[list[str]] = [[]]
+    for token in c.work.split():
+        if "#" in token or token == "@":
+            runs.append([])
+        else:
+            runs[-1].append(token)
+    found = []
+    for run in runs:
+        run = [c.paths[ord(w[1]) - ord("a")] if w.startswith("§") and len(w) == 2 else w for w in run]  # a file named as context
+        while run and (run[0] in ("and", "or", "but", "then", "so", "it", "this", "that") or run[0] in VERBS):
+            run.pop(0)
+        while run and not _names_something(run[-1]):
+            run.pop()
+        if any(_names_something(w) for w in run):
+            found.append(" ".join(run))
+    return found
+
+
+def _names_something(word: str) -> bool:
+    """A number ("1940s", "80") or a word that is not a function word, a verb or a whole-file word ("mp3s")."""
+    return singular(word) not in _FILLER and (any(ch.isdigit() for ch in word) or len(word) > 2)

@@ -15,9 +15,9 @@ from .clause import Clause
 from .numbers import NUM
 from .rules import rule, step
 
-_TRIM_VERBS = r"trim(?:med|ming|s)?|cut(?:ting|s)?|remov(?:e|es|ed|ing)|delet(?:e|es|ed|ing)|chop(?:ped|ping|s)?|drop|lose|skip|get\s+rid(?:\s+of)?|take\s+(?:out|off|away)|shave|clip|snip|erase|discard|throw\s+away|strip|excise|kill|ditch"
-_KEEP_VERBS = r"keep(?:ing)?|extract(?:ing)?|crop(?:ped|ping)?|isolate|only\s+keep|just\s+keep|leave\s+only|retain|save|select|use\s+only|give\s+me"
-_OBJ = r"(?:\s+(?:off|out|away|it|this|everything|all|of|down|to|the\s+(?:audio|part|section|bit|portion|sound|clip|recording|segment|stretch|piece)|the|audio|sound|part|section|bit|portion|segment|only|just))*"
+_TRIM_VERBS = r"trim(?:med|ming|s)?|edit(?:ed|ing)?\s+out|cut(?:ting|s)?|remov(?:e|es|ed|ing)|delet(?:e|es|ed|ing)|chop(?:ped|ping|s)?|drop|lose|skip|get\s+rid(?:\s+of)?|take\s+(?:out|off|away)|shave|clip|snip|erase|discard|throw\s+away|strip|excise|kill|ditch"
+_KEEP_VERBS = r"(?:only\s+)?(?:want|need)|keep(?:ing)?|extract(?:ing)?|crop(?:ped|ping)?|isolate|only\s+keep|just\s+keep|leave\s+only|retain|save|select|use\s+only|give\s+me|export|download|grab|record"
+_OBJ = r"(?:\s+(?:off|out|away|it|this|everything|all|of|down|to|the\s+(?:audio|part|section|bit|portion|sound|clip|recording|segment|stretch|piece)|the|audio|sound|part|section|bit|portion|segment|only|just|start|starting))*"
 
 
 def _time_region(c: Clause) -> tuple[float | None, float | None] | None:
@@ -27,8 +27,17 @@ def _time_region(c: Clause) -> tuple[float | None, float | None] | None:
     return times
 
 
+_MIX_VERBS = r"\b(?:add(?:ing)?|mix(?:ing)?(?:\s+in)?|overlay|layer|insert|put|place|drop\s+in|bring\s+in|blend(?:\s+in)?|combine|paste)\b"
+
+
 @rule("add-clip", r"§(?P<i>[a-z])")
 def add_clip(c: Clause, m: re.Match) -> list[Step] | None:
+    """A file mixed in: only with a verb that says so ("add drums.wav at 3 s", "mix in rain.flac"). A file
+    named otherwise ("the master of take_FINAL.mp3") is context, listed as ignored. Whether it exists is
+    checked when the plan runs (a missing file is a bad-audio error, exit 3, and nothing is written)."""
+    verb = c.has(_MIX_VERBS)
+    if verb is None or verb.start() > m.start():
+        return None
     params: dict = {"path": c.paths[ord(m.group("i")) - ord("a")]}
     times = _time_region(c)
     if times is not None:
@@ -38,17 +47,17 @@ def add_clip(c: Clause, m: re.Match) -> list[Step] | None:
         params["db"] = q.value
     elif c.has(r"\b(?:quiet(?:ly)?|soft(?:ly)?|in\s+the\s+background|underneath|subtl[ey]|faint(?:ly)?)\b"):
         params["db"] = -12.0
-    verb = c.has(r"\b(?:add|mix(?:\s+in)?|overlay|layer|insert|put|drop\s+in|bring\s+in|blend(?:\s+in)?|combine|paste|place)\b")
-    if verb:
-        c.consume(*verb.span())
+    c.consume(*verb.span())
     return [step("add", **params)]
 
 
-@rule("strip-silence", rf"\b(?:{_TRIM_VERBS}|clean\s+up)\b(?:\s+(?:off|out|away|all|any|the|of))*(?P<adj>(?:\s+(?:leading|trailing|initial|final|dead|excess|extra|empty|long|starting|ending|beginning|end))*)\s+(?:silence|silent\s+(?:parts?|bits?|sections?)|dead\s+air|empty\s+space)(?P<side>\s+(?:before|after|at\s+@|@))?")
+@rule("strip-silence", rf"\b(?:{_TRIM_VERBS}|clean\s+up|truncat\w*|shorten\w*|reduc\w*)\b(?:\s+(?:off|out|away|all|any|the|of|this|these|those|my))*(?P<adj>(?:\s+(?:and\s+|or\s+)?(?:leading|trailing|initial|final|dead|excess|excessive|extra|empty|long|longer|short|shorter|brief|unnecessary|unwanted|awkward|starting|ending|beginning|end))*)\s+(?:silences?|silent\s+(?:parts?|bits?|sections?|stretches|gaps?)|dead\s+air|empty\s+space)(?P<side>\s+(?:before|after|at\s+@|@))?")
 def strip_silence(c: Clause, m: re.Match) -> list[Step]:
     words_ = m.group("adj") + " " + (m.group("side") or "")
     where = "both"
-    if re.search(r"leading|initial|starting|beginning|before", words_) or (c.where and c.where.anchor == "start"):
+    if re.search(r"leading|initial|starting|beginning|before", words_) and re.search(r"trailing|final|ending|end|after", words_):
+        where = "both"
+    elif re.search(r"leading|initial|starting|beginning|before", words_) or (c.where and c.where.anchor == "start"):
         where = "start"
     elif re.search(r"trailing|final|ending|end|after", words_) or (c.where and c.where.anchor == "end"):
         where = "end"
@@ -95,12 +104,12 @@ _GONE = (rf"(?:{_MODAL}\s+(?:be\s+)?|(?:is|are)\s+)?(?:removed|deleted|trimmed|d
 _WANTED = r"(?:is|are)\s+(?:all\s+)?(?:(?:i|we)\s+)?(?:need|needed|want|wanted)"
 
 
-@rule("trim-region", rf"\b(?P<verb>{_TRIM_VERBS}|{_KEEP_VERBS})\b{_OBJ}\s*@|(?P<only>\b(?:only|just)\s+(?:keep\s+)?(?:the\s+)?@|@\s+only)|@\s+(?P<gone>{_GONE})\b|@\s+(?P<wanted>{_WANTED})\b")
+@rule("trim-region", rf"\b(?P<verb>{_TRIM_VERBS}|{_KEEP_VERBS})\b{_OBJ}(?:\s+(?:data|material|content|footage|video))?\s*@|\bonly\s+(?P<good>good|usable|useful|needed|relevant|important|interesting|wanted|ok|okay|fine|worth\s+keeping)\b[^#@]{{0,30}}@|(?P<only>\b(?:only|just)\s+(?:keep\s+)?(?:the\s+)?@|@\s+only)|@\s+(?P<gone>{_GONE})\b|@\s+(?P<wanted>{_WANTED})\b")
 def trim_region(c: Clause, m: re.Match) -> list[Step] | None:
     w = c.where
     if w is None or w.whole or w.unsupported:
         return None
-    verb = m.group("verb") or ("trim" if m.group("gone") else "keep")  # "the first 2 s should be removed"
+    verb = m.group("verb") or ("trim" if m.group("gone") else "keep")  # "the first 2 s should be removed"; "only good at 1-2 s"
     if w.kind == "ends":  # "remove the first and last second": the start, then the end of what is left
         if re.match(_KEEP_VERBS, verb):
             return None
@@ -110,6 +119,8 @@ def trim_region(c: Clause, m: re.Match) -> list[Step] | None:
     if not w.explicit and not c.peek(("seconds",)) and re.match(r"trim|cut|chop|clip|shave|strip", verb):
         c.region_used = True  # "trim the end": the silence there, since no length was given
         return [step("strip_silence", where=w.anchor if w.anchor in ("start", "end") else "both")]
+    if re.match(r"(?:only\s+)?(?:want|need)", verb) and re.search(r"@\s*[a-z]", c.work):
+        return None  # "I want the first 10 s to be louder": the region of another edit, not a cut
     times = _time_region(c)
     if times is None:
         return None
@@ -134,6 +145,8 @@ def keep_length(c: Clause, m: re.Match) -> list[Step] | None:
 def mute(c: Clause, m: re.Match) -> list[Step] | None:
     if m.group("verb") and not m.group("obj") and c.where is None:
         return None  # "mute the dog" names a source; "start with a second of silence" is padding
+    if re.search(r"\b(?:is|are|was|were)\s+(?:just\s+|only\s+|all\s+|pure\s+|complete\s+)?$", c.text[: m.start()]):
+        return None  # "the first 30 seconds is just silence" says what is there, not what to do
     return [step("mute")]
 
 

@@ -39,7 +39,10 @@ def loudness(c: Clause, m: re.Match) -> list[Step]:
 
 @rule("normalize", r"\b(?:peak[\s-]+)?normali[sz]\w*(?:\s+(?:it|this|the\s+\w+(?:\s+volume)?))?(?:\s+(?:a\s+)?(?:little|bit|tad|touch)?\s*(?:louder|up|higher))?|\bmaximi[sz]e\s+(?:the\s+)?(?:volume|level|peaks?)\b")
 def normalize(c: Clause, m: re.Match) -> list[Step]:
-    if c.peek(("lufs",)) or c.has(r"\bloudness\b"):
+    peaks = c.has(r"\b(?:peaks?|max(?:imum)?\s+(?:volumes?|levels?))\b")
+    if peaks and not c.peek(("lufs",)):  # "normalize the loudness so the max volumes are equal": a peak target
+        c.consume(*peaks.span())
+    elif c.peek(("lufs",)) or c.has(r"\bloudness\b"):
         return loudness.build(c, m)
     q = c.take(("db",), m.end())
     return [step("normalize", peak_db=-abs(q.value) if q else -1.0)]
@@ -51,7 +54,7 @@ def limiter(c: Clause, m: re.Match) -> list[Step]:
     return [step("limiter", ceiling_db=-abs(q.value) if q else -1.0)]
 
 
-@rule("compressor", r"\b(?:compress(?:or|ion|ed|ing)?(?!(?:\s+it)?\s+in\s+time)|squash\w*|glue|even\s+out|level\s+(?:it\s+)?out|smooth\w*\s+out\s+(?:the\s+)?(?:dynamics|volume|levels?)|(?:reduce|lower|decrease|narrow)\s+(?:the\s+)?dynamic\s+range|more\s+(?:consistent|even|controlled)|controlled|consistent|even\s+levels?|tighter|tight|squeez\w*|(?:the\s+)?quiet(?:er|est)?\s+(?:parts|bits|sections|moments|passages)\s+(?:louder|up|more\s+audible|audible|stand\s+out)|(?:the\s+)?loud\s+(?:parts|bits|sections|moments|passages)\s+(?:quieter|softer|down))\b")
+@rule("compressor", r"\b(?:compress(?:or|ion|ed|ing)?(?!(?:\s+it)?\s+in\s+time)|squash\w*|glue|even\s+(?:(?:it|them|things|everything|the\s+\w+)\s+)?out|level\s+(?:(?:it|them|things|everything)\s+)?out|smooth\w*\s+out\s+(?:the\s+)?(?:dynamics|volume|levels?)|(?:reduc|lower|decreas|narrow|shrink|minimi[sz])\w*\s+(?:the\s+)?(?:dynamic\s+range|(?:volume\s+|level\s+|loudness\s+)?differences?\s+between)|more\s+(?:consistent|even|controlled)|controlled|consistent|even\s+levels?|tighter|tight|squeez\w*|(?:the\s+)?quiet(?:er|est)?\s+(?:parts|bits|sections|moments|passages)\s+(?:louder|up|more\s+audible|audible|stand\s+out)|(?:the\s+)?loud\s+(?:parts|bits|sections|moments|passages)\s+(?:quieter|softer|down))\b")
 def compressor(c: Clause, m: re.Match) -> list[Step] | None:
     d = c.direction(m.start(), m.end()) if re.match(r"compress", m.group(0)) else None
     if d is not None and (d.sign < 0 or d.remove):

@@ -21,7 +21,7 @@ SPACES = {
     "hall": r"concert\s+hall|hall|auditorium|theat(?:er|re)|opera\s+house|ballroom|arena|stadium|gym(?:nasium)?|warehouse|hangar|atrium|parking\s+garage|garage|mall|airport|church\s+hall|big\s+room|large\s+room|huge\s+room",
     "cave": r"cave|cavern|tunnel|dungeon|sewer|underground|crypt|catacombs?",
     "small_room": r"small\s+room|tiny\s+room|little\s+room|bathroom|shower|closet|vocal\s+booth|booth|bedroom|kitchen|office|living\s+room|car|elevator|cupboard|small\s+space",
-    "chamber": r"chamber|hallway|corridor|stairwell|staircase|stairs|lobby|foyer",
+    "chamber": r"wine\s+cellar|cellar|basement|bunker|vault|chamber|hallway|corridor|stairwell|staircase|stairs|lobby|foyer",
     "studio": r"recording\s+studio|studio|live\s+room",
     "room": r"room|club|pub|classroom",
 }

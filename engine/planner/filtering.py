@@ -93,7 +93,7 @@ def shelf(c: Clause, m: re.Match) -> list[Step]:
     return [step("low_shelf" if low else "high_shelf", freq_hz=float(f.value) if f else (200.0 if low else 4000.0), gain_db=db)]
 
 
-@rule("notch", r"(?<!\ba )\bnotch(?:ed|ing)?\b(?:\s+(?:out|filter))?")
+@rule("notch", r"(?<!\ba )\bnotch(?:ed|ing)?\b(?:\s+(?:out|filter))?|\bnotch[\s-]+filter\b")
 def notch(c: Clause, m: re.Match) -> list[Step]:
     f = c.take(("hz",), m.end())
     return [step("notch", freq_hz=float(f.value) if f else 1000.0, q=_q(c, 10.0), harmonics=1)]

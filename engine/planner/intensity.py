@@ -47,7 +47,7 @@ class Direction:
 # phrases first: "clean up" must not read as "up"
 _REMOVE = r"get\s+rid\s+of|(?:don'?t|do\s+not)\s+(?:want|need)|filter(?:ing)?\s+out|cut(?:ting)?\s+(?:out|off)|roll(?:ing)?\s+off|take\s+out|strip(?:\s+out)?|remov(?:e|es|ed|ing)|eliminat\w*|kill\w*|eradicat\w*|ditch\w*|lose"
 _DOWN = (
-    r"clean(?:ing)?\s+up|tone\s+down|dial\s+(?:back|down)|pull\s+back|back\s+off|turn\s+down|bring\s+down|knock\s+down|"
+    r"clean(?:ing)?\s+up|clear(?:ing)?\s+(?:up|out)|tone\s+down|dial\s+(?:back|down)|pull\s+back|back\s+off|turn\s+down|bring\s+down|knock\s+down|"
     r"less|fewer|reduc\w*|decreas\w*|lower(?:ing|ed)?|cut(?:ting|s)?|tam(?:e|ing)|soften\w*|attenuat\w*|suppress\w*|"
     r"down|off|quieter|softer|weaker|drop(?:ping)?|minus|too|overly|excessive(?:ly)?|scoop\w*|dip(?:ping)?|diminish\w*|lessen\w*|minimi[sz]\w*|"
     r"control\w*|calm\w*|fix\w*|not\s+so|not\s+as|weaken\w*|deemphasi[sz]\w*|de-emphasi[sz]\w*|shave|trim|tighten\w*(?:\s+up)?|duck(?:s|ed|ing)?(?=\s+(?:it|this|that|them|everything|the|down|under|by|[-\d]))"

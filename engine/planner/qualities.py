@@ -152,11 +152,12 @@ QUALITIES = [
 ]
 
 
-_LOUD_UP = r"louder|(?:can\s*not|can't|cannot|barely|hardly|can\s+hardly|can\s+barely)\s+hear|hard\s+to\s+hear|inaudible|crank(?:\s+it)?(?!\s+down)|blast\s+it|loud(?=\s*$|\s+(?:and|but|or|enough|please|again|as|at|in|for|by|then|so|now|overall)\b|\s+@)|amplif(?:y|ied|ying)|hotter|more\s+audible|audible"
-_LOUD_DOWN = r"quieter|softer|(?:quiet|soft)(?=\s*$|\s+(?:and|but|or|enough|please|again|as|at|in|for|by|then|so|now|overall)\b|\s+@)|fainter|attenuat\w*|hush\w*|less\s+loud"
-_TURN = r"(?:turn|bring|crank|pump|dial|knock|ramp|jack|take|move|tone|amp)(?:\s+(?:it|this|that|everything|the\s+(?:volume|level|gain|sound|audio|track|music|whole\s+thing|clip|recording|song)|@))?\s+(?P<turn>up|down|back)\b"
+_LOUD_UP = r"louder|(?:can\s*not|can't|cannot|barely|hardly|can\s+hardly|can\s+barely)\s+hear|hard\s+to\s+hear|inaudible|crank(?:\s+it)?(?!\s+down)|blast\s+it|loud(?=\s*$|\s+(?:and|but|or|enough|please|again|as|at|in|for|by|then|so|now|overall|compared|relative|next|against|when|while|because|since)\b|\s+@)|amplif(?:y|ied|ying)|hotter|more\s+audible|audible"
+_LOUD_DOWN = r"quieter|softer|(?:quiet|soft)(?=\s*$|\s+(?:and|but|or|enough|please|again|as|at|in|for|by|then|so|now|overall|compared|relative|next|against|when|while|because|since)\b|\s+@)|fainter|attenuat\w*|hush\w*|less\s+loud"
+_TURN = r"(?:turn|bring|crank|pump|dial|knock|ramp|jack|take|move|tone|amp)(?:\s+(?:it|this|that|everything|the\s+(?:volume|level|gain|sound|audio|track|music|whole\s+thing|clip|recording|song)|@|[a-z]+'s\s+[a-z]+))?\s+(?P<turn>up|down|back)\b"
 _LEVEL_NOUNS = r"volume|level|levels|gain|loudness|amplitude|output\s+level"
-_WHOLE_OBJECT = r"(?:it|this|that|everything|the\s+(?:signal|audio|sound|track|clip|recording|song|file|whole\s+thing|mix))"
+_WHOLE_OBJECT = (r"(?:it|this|that|everything|(?:the|this|my|these|all\s+the)\s+(?:(?:quiet|soft|loud|low|whole|entire)\s+)?"
+                 r"(?:signal|audio|sound|tracks?|clips?|recordings?|songs?|files?|whole\s+thing|mix|audiobooks?|podcasts?|videos?|voices?))")
 _VERB_UP = rf"(?:boost|raise|lift|bump|increase|pump)\w*\s+{_WHOLE_OBJECT}(?:\s+up)?"
 _VERB_DOWN = rf"(?:lower|reduce|decrease|attenuate|drop|soften|duck)\w*\s+{_WHOLE_OBJECT}(?:\s+down)?"
 

@@ -36,6 +36,8 @@ def _adjective_scene(name: str, pattern: str, make: Callable[[Clause], list[Step
     def build(c: Clause, m: re.Match) -> list[Step] | None:
         if c.after_a_named_sound(m.start()):
             return None
+        if re.search(r"\b(?:from|of|on|off|in)\s+(?:the|this|that|my|our|an?)\s+$", c.text[: m.start()]) and c.names_a_thing(m.end()):
+            return None  # "the hiss from the cassette transfer", "clicks on the vinyl recording": the recording, not a wish
         return [] if re.match(r"[\s,]+#", c.work[m.end():]) else make(c)  # [] : the word is explained, and adds nothing
 
     return Rule(name, re.compile(pattern), build)
@@ -43,9 +45,10 @@ def _adjective_scene(name: str, pattern: str, make: Callable[[Clause], list[Step
 
 SCENES = [
     _scene("telephone", words("telephone", "phone", "phone call", "landline", "cellphone", "cell phone", "mobile phone", "over the phone",
-                              "voicemail", "conference call", "zoom call", "speakerphone", "phone line"),
+                              "voicemail", "conference call", "zoom call", "speakerphone", "phone line", "hands free", "headset", "earpiece"),
            lambda c: [step("band_pass", low_hz=300.0, high_hz=3400.0), step("distortion", drive_db=c.amount(4.0, 8.0, 14.0))], thing=True),
-    _scene("radio", words("walkie talkie", "two way radio", "cb radio", "police radio", "intercom", "radio", "transistor radio", "am radio",
+    _scene("radio", words("walkie talkie", "two way radio", "cb radio", "police radio", "intercom", "radio", "transistor radio", "am radio", "shortwave radio",
+                          "shortwave", "short wave radio", "ham radio", "ionosphere",
                           "pilot", "cockpit", "dispatcher", "radio transmission", "ham radio", "military radio"),
            lambda c: [step("band_pass", low_hz=500.0, high_hz=3000.0), step("distortion", drive_db=c.amount(10.0, 15.0, 25.0))], thing=True),
     _scene("megaphone", words("megaphone", "bullhorn", "loudspeaker", "pa system", "public address", "tannoy", "loud hailer"),
@@ -57,7 +60,7 @@ SCENES = [
            lambda c: [step("band_pass", low_hz=300.0, high_hz=4000.0), step("distortion", drive_db=c.amount(3.0, 6.0, 10.0))], thing=True),
     _scene("lo-fi", words("lo fi", "lofi", "low fi", "low fidelity", "lo fidelity"),
            lambda c: [step("bitcrush", bits=c.amount(12.0, 10.0, 6.0)), step("low_pass", cutoff_hz=c.amount(8000.0, 5000.0, 3000.0))]),
-    _scene("underwater", words("underwater", "under water", "submerged", "in a pool", "beneath the surface", "under the sea", "in a fish tank", "drowning", "below the surface"),
+    _scene("underwater", words("underwater", "under water", "submerged", "in a pool", "beneath the surface", "under the sea", "in a fish tank", "below the surface"),
            lambda c: [step("low_pass", cutoff_hz=c.amount(800.0, 500.0, 300.0)), step("reverb", preset="room", wet=0.3)]),
     _scene("behind-a-wall", r"\b(?:behind|through)\s+(?:a|the)\s+(?:wall|door|closed\s+door|floor|ceiling)\b|\b(?:in|from)\s+(?:the|a|an)\s+(?:next|other|another|adjacent)\s+room\b|\b(?:another|the\s+next|the\s+other)\s+room\b|\bnext\s+door\b|\b(?:up|down)stairs\b|\boutside\s+(?:the|a)\s+(?:club|room|building|house)\b|\bunder\s+(?:a|the)\s+(?:blanket|pillow)\b|\bin\s+(?:a|the)\s+(?:car\s+)?trunk\b|\binside\s+a\s+box\b",
            lambda c: [step("low_pass", cutoff_hz=c.amount(1200.0, 700.0, 400.0)), step("gain", db=-c.amount(2.0, 4.0, 8.0))]),

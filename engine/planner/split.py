@@ -18,18 +18,22 @@ from dataclasses import dataclass
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)"
 _PROTECT = re.compile(
-    rf"\bbetween\s+(?:the\s+)?{_NUMBER}\s*[a-z:]*\s+and\s+{_NUMBER}"
+    rf"\bbetween\s+(?:the\s+)?(?:\d+(?::\d+)+|{_NUMBER})\s*[a-z:]*\s+and\s+(?:\d+(?::\d+)+|{_NUMBER})"
     rf"|\b{_NUMBER}\s+and\s+a\s+half\b"
     r"|\b(?:left|right|l)\s+and\s+(?:right|left|r)\b"
     r"|\b(?:beginning|start|front)\s+and\s+(?:the\s+)?(?:end|back)\b"
+    r"|\b(?:leading|trailing|initial|final|starting|ending)\s+and\s+(?:leading|trailing|initial|final|starting|ending)\b"
+    r"|\b(?:loud|louder|loudest|quiet|quieter|quietest|soft|softer|softest|high|highest|low|lowest)\s+and\s+(?:the\s+)?(?:loud|quiet|soft|high|low)\w*\b"
+    r"|\bbetween\s+(?:the\s+)?[a-z]+(?:\s+[a-z]+)?\s+and\s+(?:the\s+)?[a-z]+\b"
     rf"|\bfirst\s+(?:{_NUMBER}\s*[a-z]*\s+)?and\s+(?:the\s+)?last\b"
     r"|\b(?:over\s+and\s+over|back\s+and\s+forth|wow\s+and\s+flutter|rock\s+and\s+roll|drum\s+and\s+bass|rhythm\s+and\s+blues)\b"
     r"|\d,\d{3}\b"
+    r"|\b(?:e\.g|i\.e|etc|vs|approx)\."
     r"|\s*,\s*(?=(?:as\s+if|as\s+though|like|as\s+in)\b)"  # "muffled, as if behind a wall" qualifies, not a new edit
 )
 _BREAK = re.compile(
     r"(?P<hard>[.!?;]+(?=\s|$)|\s*,?\s*\b(?:and\s+)?(?:then|after\s+that|afterwards|after\s+which|followed\s+by|finally|lastly)\b[\s,]*)"
-    r"|(?P<soft>\s*,\s*(?:and\s+|but\s+|plus\s+)?|\s+(?:and|but|plus|as\s+well\s+as|&)\s+)"
+    r"|(?P<soft>\s*,\s*(?:and\s+|but\s+|plus\s+)?|\s+(?:and|but|plus|as\s+well\s+as|&)\s+|\s*[()]\s*)"
 )
 
 

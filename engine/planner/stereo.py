@@ -31,6 +31,16 @@ def mono_to_stereo(c: Clause, m: re.Match) -> list[Step]:
     return [step("width", ratio=c.amount(1.3, 1.6, 2.2))]
 
 
+@rule("one-sided", r"\b(?:left|right)[\s-]only\b|\bone[\s-]sided\b"
+      r"|\b(?:comes?|coming|plays?|playing|heard)\s+(?:only\s+)?(?:out\s+of|in|on|from|through)\s+(?:only\s+)?(?:one|1|the\s+(?:left|right))\s+(?:speaker|channel|side|ear)s?\b"
+      r"|\b(?:play|hear|come|comes|coming|playing)\w*\s+(?:out\s+of\s+|in\s+|on\s+|from\s+|through\s+)both\s+(?:speakers|channels|ears|sides)\b"
+      r"|\bmov\w*\s+(?:it|this|everything|the\s+\w+)\s+out\s+of\s+the\s+(?:left|right)\s+(?:channel|speaker|side)\b")
+def one_sided(c: Clause, m: re.Match) -> list[Step]:
+    """Sound in one channel only ("it only comes out of the left speaker", "play the one-sided recording in
+    both speakers"): both channels get the mix of the two, so it plays in the middle."""
+    return [step("mono")]
+
+
 @rule("mono", r"\b(?:mono(?:phonic)?|monaural|single[\s-]channel|one\s+channel|downmix\w*|fold\w*\s+(?:it\s+)?down)\b")
 def mono(c: Clause, m: re.Match) -> list[Step]:
     return [step("mono")]
@@ -52,7 +62,9 @@ def pan(c: Clause, m: re.Match) -> list[Step] | None:
             return [step("pan", position=0.0)]
     if q is not None:
         amount = abs(q.value) / 100 if q.kind == "percent" or abs(q.value) > 1 else abs(q.value)  # "pan 30 left": 30 of 100
-    elif m.group("hard") or c.has(r"\b(?:hard|fully|all\s+the\s+way|completely|100)\b"):
+    elif m.group("hard") or (hard := c.has(r"\b(?:hard|fully|all\s+the\s+way|completely|100)\b")):
+        if not m.group("hard"):
+            c.consume(*hard.span())
         amount = 1.0
     else:
         amount = c.amount(0.25, 0.5, 1.0)
@@ -63,6 +75,8 @@ def pan(c: Clause, m: re.Match) -> list[Step] | None:
 def width(c: Clause, m: re.Match) -> list[Step] | None:
     if m.group("collapse"):
         return [step("width", ratio=0.0)]  # "collapse the stereo": both sides the same, still two channels
+    if m.group(0) == "stereo" and re.search(r"\bmono\b", c.text):
+        return None  # "convert my stereo recordings to mono": what it is, not a wider image
     d = c.direction(*m.span()) if m.group("up") and not re.match(r"wid|broad", m.group(0)) else None
     down = bool(m.group("down")) or (d is not None and d.sign < 0)
     q = c.take(("percent", "ratio", "times", None), m.end())

@@ -95,7 +95,7 @@ def _ratio(c: Clause, m: re.Match, sign: int, longer: bool, shorter: bool) -> fl
     return r
 
 
-_PITCH_WORDS = r"pitch(?:ed|ing)?(?:[\s-]*shift\w*)?|transpos\w*|tun(?:e|ed|ing)(?=\s+(?:it\s+)?(?:up|down))|detun\w*|key|semitones?"
+_PITCH_WORDS = r"pitch(?:ed|ing)?(?:[\s-]*shift\w*)?|transpos\w*|tun(?:e|ed|ing)(?=\s+(?:it\s+)?(?:up|down))|detun\w*|(?<!off\s)(?<!off-)key|semitones?"
 
 
 @rule("pitch", rf"\b(?P<neutral>{_PITCH_WORDS})\b|\b(?P<up>higher|lower)[\s-]+(?:pitch(?:ed)?|key|register|notes?|voice)\b|\b(?P<deep>deeper|deep)\b(?![\s-]+(?:bass|lows?|low[\s-]end|sub))|\b(?P<high>higher|high[\s-]pitched)\b(?![\s-]+(?:frequenc\w*|freqs?|end|mids?|treble|shelf|noise|whine))")
@@ -114,6 +114,8 @@ def pitch(c: Clause, m: re.Match) -> list[Step] | None:
     q = c.take(("semitones",), m.end())
     if q is None:
         q = c.take((None,), m.end())  # "pitch it up 400": refused as out of range, not replaced by the default
+    if m.group("neutral") and d is None and q is None:
+        return None  # "change the pitch" says neither which way nor how much
     semis = signed(q.value, sign) if q is not None else sign * c.amount(1.0, 3.0, 7.0)
     return [step("pitch_shift", semitones=semis)]
 

@@ -17,11 +17,14 @@ _CHANGE = r"(?:chang(?:e|es|ing)|affect(?:s|ing)?|alter(?:s|ing)?|touch(?:es|ing
 _SAME = r"(?:\s+(?:the\s+same|unchanged|intact|as\s+it\s+is|as\s+is|constant|steady|fixed|natural|where\s+it\s+is))?"
 
 
+_OWNER = r"(?:(?:the\s+)?(?:audio|track|song|file|recording|clip|music|voice|sound|video)(?:'s)?\s+(?:track(?:'s)?\s+)?(?:original\s+)?)?"
+
+
 def _constraint(objects: str) -> str:
     lead = r"(?:,?\s*(?:but|and|while|whilst|yet)\s+)?"
     own = r"(?:the\s+|its\s+|it'?s\s+|it\s+|original\s+|same\s+)*"
     return (
-        rf"{lead}(?:{_KEEP}\s+{own}(?:{objects}){_SAME}"
+        rf"{lead}(?:{_KEEP}\s+{own}{_OWNER}(?:{objects}){_SAME}"
         rf"|without\s+(?:{_CHANGE}|raising|lowering|speeding\s+up|slowing\s+down)\s+{own}(?:{objects})"
         rf"|(?:don'?t|do\s+not|does\s*n'?t|not)\s+{_CHANGE}\s+{own}(?:{objects})"
         rf"|(?:with|at)\s+the\s+same\s+(?:{objects}))"
@@ -30,7 +33,8 @@ def _constraint(objects: str) -> str:
 
 # (flag, pattern): the match is blanked out, or only its "blank" group when it has one
 CONSTRAINTS = [
-    ("keep_pitch", re.compile(_constraint(r"pitch|key|tuning|tone") + r"|\bpitch[\s-]+(?:preserv\w*|locked|corrected)\b")),
+    ("keep_pitch", re.compile(_constraint(r"pitch|key|tuning|tone") + r"|\bpitch[\s-]+(?:preserv\w*|locked|corrected)\b"
+                              r"|(?:,?\s*(?:but\s+)?)without\s+(?:the\s+|a\s+|that\s+|any\s+)?(?:chipmunk|helium|mickey\s+mouse)\w*(?:\s+(?:effect|sound|voice))?")),
     ("keep_tempo", re.compile(_constraint(r"tempo|speed|timing|length|duration|rhythm|bpm"))),
     ("pitch_follows", re.compile(
         r"(?:,?\s*(?:and|with)\s+)?(?:let(?:ting)?\s+)?(?:the\s+)?pitch\s+(?:too|as\s+well|also|follows?|following|changes?|changing|rises?|rising|go(?:es)?\s+(?:up|down)|drops?|dropping|with\s+it)\b"
@@ -54,7 +58,8 @@ _POLITE = re.compile(
     r"|i(?:'d|\s+would)?\s+(?:rather|prefer)(?:\s+(?:you|it\s+if\s+you))?(?:\s+to)?"
     r"|let'?s|let\s+us|why\s+not|is\s+it\s+possible\s+to|would\s+it\s+be\s+possible\s+to|try\s+to|go\s+ahead\s+and|instruction|step\s+\d+)\b"
 )
-_LEAD = re.compile(r"^(?:\s*(?:(?:and|then|also|next|finally|lastly|firstly|secondly|thirdly|after\s+that|afterwards|plus|but|so|now)\b|(?:first|second|third)\s*,|\d+[.)](?=\s)|[-*](?=\s))[\s,:]*)+")
+_LEAD = re.compile(r"^(?:\s*(?:(?:and|then|also|next|finally|lastly|firstly|secondly|thirdly|after\s+that|afterwards|plus|but|so|now"
+                   r"|potentially|possibly|ideally|basically|maybe|perhaps|probably|optionally|additionally|simply|really|actually)\b|(?:first|second|third)\s*,|\d+[.)](?=\s)|[-*](?=\s))[\s,:]*)+")
 _PUNCT = re.compile(r"[\"“”«»()\[\]{}!?;,]|(?<!\d):|:(?!\d)|(?<!\d)\.(?!\d)|\.$")
 
 
@@ -85,7 +90,7 @@ def _blank(m: re.Match) -> str:
 
 def normalise(piece: str) -> str:
     """One clause, ready for matching: digits for numbers, no politeness, single spaces."""
-    text = spell_out(piece)
+    text = spell_out(re.sub(r"(?<=[a-z])/(?=[a-z])", " or ", piece))  # "left/right", "compression/volume boost"
     text = _LEAD.sub("", _POLITE.sub(" ", text).strip())
     text = _PUNCT.sub(" ", text)
     text = re.sub(r"\s+", " ", text).strip()
@@ -107,8 +112,14 @@ WHOLE = CONTENT | word_set(
     file recording song sound sounds mix mixture sample piece take loop signal overall output master length duration
     volume level levels loudness gain tempo speed pace playback pitch tone timbre one 1 part parts section sections
     bit bits portion rest me us everybody they they're he's she's we're you're
+    video footage audiobook book lecture episode mp3 wav flac ogg aiff m4a stream
     """
 )
+
+
+def singular(word: str) -> str:
+    """'songs' -> 'song', 'voices' -> 'voice', 'mp3s' -> 'mp3': enough to find a word list's plurals."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 # function words, fillers and framing that name no sound
 STOPWORDS = word_set(
@@ -124,6 +135,9 @@ STOPWORDS = word_set(
     okay ok yes no not don't doesn't isn't use using apply applying put give giving add adding db dbfs hz khz k ms s
     sec secs st x lufs bpm original normal current usual default peak peaks frequency frequencies freqs band bands
     range enough instead anymore whole currently notch filter filters plugin plug-in pedal processing
+    theyre its im dont doesnt cant thats whats youre ive id wont isnt arent etc e.g i.e
+    came went goes going gone mode modes version versions setting settings option options feature features thing
+    second seconds minute minutes hour hours
     """
 )
 
@@ -145,5 +159,6 @@ VERBS = word_set(
     thicken fatten open lose kill strip duplicate echo delay detune tune scoop dip accentuate bump clip truncate high
     low band de-ess deess fix restore cancel suppress eliminate drown bury move place send overlay incorporate include
     introduce generate create transform let use have simulate emulate imitate mimic duck retune
+    edit save export download grab record truncate minimize minimise lessen adjust tweak modify alter correct improve
     """
 )

@@ -45,7 +45,7 @@ from .numbers import NUM
 from .qualities import LEVEL, QUALITIES
 from .rules import Rule, rule, signed, step
 from .scenes import DISTANCE, MUFFLED, SCENES
-from .stereo import balance, mono, mono_to_stereo, pan, swap_channels, width
+from .stereo import balance, mono, mono_to_stereo, one_sided, pan, swap_channels, width
 from .tempo import pitch, resample, retune, speed
 
 _GENERIC_SCENES = {"ghostly", "dramatic", "vintage", "spacious"}
@@ -75,7 +75,7 @@ RULES: list[Rule] = [
     # named operations, cuts first: they read the region phrase themselves
     add_clip, strip_silence, pad, trim_region, keep_length, fade, loop,
     swap_channels, reverse,  # "reverse the channels" is a swap
-    balance, mono_to_stereo, downmix_stereo, mono, pan, width, resample, retune,
+    one_sided, balance, mono_to_stereo, downmix_stereo, mono, pan, width, resample, retune,
     normalize, loudness, limiter, compressor, gate, speed,
     high_noise, rumble, hum, denoise,  # "remove the bass rumble" is a filter before it is bass
     low_pass, high_pass, band_pass, band_keep, cut_above_below, shelf, notch,
@@ -100,14 +100,19 @@ RULES: list[Rule] = [
 # adjectives that say how the sound is; in a remark ("it sounds harsh") they name a fault
 _ADJECTIVES = {w for q in (*QUALITIES, DISTANCE, MUFFLED) for w in q.up + q.down} | {"loud", "quiet", "soft", "noisy", "distorted", "hissy"}
 _REMARK = re.compile(
-    r"^(?:it|this|that|everything|the\s+[a-z]+(?:\s+[a-z]+)?)\s*(?:'s|\s+is|\s+sounds|\s+feels|\s+seems|\s+gets|\s+are)\s+"
-    r"(?:(?:a\s+bit|a\s+little|a\s+tad|kind\s+of|sort\s+of|very|quite|so|really|way|pretty|rather|slightly|overly|extremely|much)\s+)*(?=(?P<adj>[a-z-]+))"
+    r"^(?:it|this|that|everything|(?:the|my|our|your|this)\s+[a-z]+(?:\s+[a-z]+)?)\s*(?:'s|\s+is|\s+sounds|\s+feels|\s+seems|\s+gets|\s+are)\s+"
+    r"(?:(?:a\s+bit|a\s+little|a\s+tad|kind\s+of|sort\s+of|very|quite|so|really|way|pretty|rather|slightly|overly|extremely|much|still|even|now|always|often|also|just|generally|usually|all|far)\s+)*(?=(?P<adj>[a-z-]+))"
 )
+
+
+# "why does my audio sound so muffled": a complaint, as "it sounds muffled"
+_WHY = re.compile(r"^(?:why|how\s+come)\s+(?:does|do|is|are)\s+(?:it|this|that|(?:the|my|our|this)\s+[a-z]+(?:\s+[a-z]+)?)\s+(?:sound|seem|feel|get)?\s*"
+                  r"(?:so|this|that|too|always)?\s*(?=(?P<adj>[a-z-]+))")
 
 
 def as_request(text: str) -> str:
     """A remark about the sound asks for less of what it names: "it sounds harsh" reads as "... too harsh"."""
-    m = _REMARK.match(text)
+    m = _REMARK.match(text) or _WHY.match(text)
     if m and m.group("adj") in _ADJECTIVES:
         return f"{text[: m.end()]}too {text[m.end():]}"
     return text

@@ -20,7 +20,7 @@ def plan(
     from ..editing import make_plans
     from ..views import show_plan
 
-    show_plan(make_plans([instruction], engine.value, planner.value, not no_cache)[0], as_json)
+    show_plan(make_plans([instruction], engine.value, planner.value, not no_cache, tell_ignored=False)[0], as_json)
 
 
 def register(app: typer.Typer) -> None:
