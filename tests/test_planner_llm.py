@@ -300,7 +300,8 @@ def test_auto_with_an_answer_of_no_steps_lets_the_rules_decide(server, monkeypat
     tag = use(monkeypatch, server, "empty")
     r = run("plan", "raise the gain by 3 dB, then frobnicate it", "--planner", "auto", "--json")
     assert r.exit_code == 0, r.stderr
-    assert [(s["op"], s["planner"]) for s in json.loads(r.stdout)["steps"]] == [("gain", "rules"), ("instruct", "rules")]
+    plan = json.loads(r.stdout)
+    assert [(s["op"], s["planner"]) for s in plan["steps"]] == [("gain", "rules")] and plan["ignored"] == ["frobnicate it"]
     assert len(seen(server, tag)) == 1
     assert run("plan", "frobnicate it", "--planner", "llm").exit_code == 5  # llm alone: no edit found
 

@@ -162,7 +162,7 @@ class _Planner:
                 last = done[-1] if len(done) > floor else None
                 if last and last.steps and not _neural_only(last) and _REFERS_BACK.match(normalise(self.low[piece.start:piece.end])):
                     continue  # "it sounds muffled, fix that": the remark already asked for the fix
-                p = self.parse(piece, last if piece.soft else None, last)
+                p = self.parse(piece, last if piece.soft else None, done[-1] if done else None)
                 if p is None:
                     continue
                 alternative = re.match(r"[\s(]*or\b", self.low[piece.start:piece.end])  # "(or at least control the volume)"

@@ -40,7 +40,8 @@ CONCEPTS = [
     _concept("a loudness target", r"\b(?:normali[sz]\w*|loudness|lufs|lkfs|r-?128)\b",
              (r"peak", "normalize to -1 dB peak"), (r"", "normalize to -16 LUFS")),
     _concept("removing an artefact", r"\b(?:clicks?|clicking|pops?|popping|crackl\w*|clipp\w*|scratch\w*|thumps?)\b",
-             (r"", "")),  # no operation yet: the message says so
+             (r"clipp", "repair the clipping"), (r"click|pop|crackl", "remove the clicks"),
+             (r"", "")),  # scratches and thumps: no operation yet, the message says so
     _concept("removing noise", r"\b(?:noise|noises|hiss\w*|hum|humming|buzz\w*|rumbl\w*|static|whine|whistl\w*)\b",
              (r"hum|buzz", "remove the 50 Hz hum"), (r"rumbl", "remove the rumble below 80 Hz"), (r"", "remove the background noise")),
     _concept("silence", r"\b(?:silen\w*|pauses?|dead\s+air|gaps?)\b",
