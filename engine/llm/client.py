@@ -25,9 +25,11 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, TypeVar
 
 from ..errors import UsageError
+
+T = TypeVar("T")
 
 SYSTEM = "Reply with one JSON object and nothing else."
 HINT = "Start it (llama.cpp, vLLM, ollama) or fix the URL (--llm-url, SAO_LLM_URL)."
@@ -169,29 +171,23 @@ class ChatClient:
 
         Raises Unreachable when nothing answers, LLMFailed when the server stays in error
         or silent, ServerRefused (a usage error) when it refuses the request."""
-        reason = ""
-        for attempt in range(self.config.retries + 1):
-            if attempt:
-                self.stats["retries"] += 1
-                self.sleep(backoff_s(attempt))
-            try:
-                return self.complete(messages, seed, schema)
-            except Retry as e:
-                reason = e.reason
-                self.stats[reason] += 1
-        raise self._given_up(reason)
+        return self._retrying(lambda: self.complete(messages, seed, schema))
 
     def ask(self, prompt: str | list, validate: Callable[[dict], dict], seed: int | None = None) -> dict:
         """One validated JSON reply to a user message, retrying bad replies as well as the
         server's failures (gen-data's way); raises LLMFailed when they stay bad."""
         messages = [{"role": "system", "content": self.system}, {"role": "user", "content": prompt}]
+        return self._retrying(lambda: validate(parse_reply(self.complete(messages, seed))))
+
+    def _retrying(self, call: Callable[[], T]) -> T:
+        """`call` until it raises no Retry, with back-off; the last reason given up on."""
         reason = ""
         for attempt in range(self.config.retries + 1):
             if attempt:
                 self.stats["retries"] += 1
                 self.sleep(backoff_s(attempt))
             try:
-                return validate(parse_reply(self.complete(messages, seed)))
+                return call()
             except Retry as e:
                 reason = e.reason
                 self.stats[reason] += 1
